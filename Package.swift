@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// FMA and F16C must be visible to the optimizer: without them `addProduct`
+// and Float16 conversions become library calls (about 10x slower).
+let cpu: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "InfiniGen",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "infinigen", targets: ["infinigen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Numerics", dependencies: ["CBLAS"], swiftSettings: cpu),
+        .target(name: "GGUF", dependencies: ["Numerics"], swiftSettings: cpu),
+        .target(name: "Tokenizer", dependencies: ["GGUF"], swiftSettings: cpu),
+        .target(name: "Trace", swiftSettings: cpu),
+        .target(name: "Model", dependencies: ["Numerics", "GGUF", "Tokenizer", "Trace"], swiftSettings: cpu),
+        .target(name: "Policies", dependencies: ["Numerics", "Model", "Trace"], swiftSettings: cpu),
+        .target(name: "Offload", dependencies: ["Numerics", "Model", "Trace"],
+                resources: [.copy("Resources")], swiftSettings: cpu),
+        .target(name: "Evaluation", dependencies: ["Numerics", "Model", "Policies", "Trace", "Tokenizer"], swiftSettings: cpu),
+        .target(name: "Report", swiftSettings: cpu),
+        .target(name: "Experiments",
+                dependencies: ["Numerics", "Model", "Policies", "Trace", "Offload", "Evaluation", "Report", "Tokenizer", "GGUF"],
+                swiftSettings: cpu),
+        .executableTarget(name: "infinigen",
+                          dependencies: ["Numerics", "GGUF", "Tokenizer", "Model", "Policies", "Trace",
+                                         "Offload", "Evaluation", "Experiments", "Report",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: cpu),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics"], swiftSettings: cpu),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Numerics"], swiftSettings: cpu),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"],
+                    resources: [.copy("Fixtures")], swiftSettings: cpu),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Tokenizer", "Numerics"],
+                    resources: [.copy("Fixtures")], swiftSettings: cpu),
+        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "Model", "Numerics", "Trace"], swiftSettings: cpu),
+        .testTarget(name: "OffloadTests", dependencies: ["Offload", "Trace"], swiftSettings: cpu),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "Policies"], swiftSettings: cpu),
+        .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: cpu),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Report"], swiftSettings: cpu),
+    ]
+)

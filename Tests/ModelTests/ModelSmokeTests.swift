@@ -1,0 +1,6 @@
+import XCTest
+@testable import Model
+
+final class ModelSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

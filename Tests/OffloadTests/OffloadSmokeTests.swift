@@ -1,0 +1,6 @@
+import XCTest
+@testable import Offload
+
+final class OffloadSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Policies
+
+final class PoliciesSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
