@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Trace", swiftSettings: cpu),
         .target(name: "Model", dependencies: ["Numerics", "GGUF", "Tokenizer", "Trace"], swiftSettings: cpu),
         .target(name: "Policies", dependencies: ["Numerics", "Model", "Trace"], swiftSettings: cpu),
-        .target(name: "Offload", dependencies: ["Numerics", "Model", "Trace"],
+        .target(name: "Offload", dependencies: ["CBLAS", "Numerics", "Model", "Trace"],
                 resources: [.copy("Resources")], swiftSettings: cpu),
         .target(name: "Evaluation", dependencies: ["Numerics", "Model", "Policies", "Trace", "Tokenizer"], swiftSettings: cpu),
         .target(name: "Report", swiftSettings: cpu),
