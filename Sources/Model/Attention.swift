@@ -1,0 +1,216 @@
+import Foundation
+import Numerics
+
+/// Attention of one layer. Two paths:
+/// - a causal block (several consecutive positions that read everything, e.g. a prompt)
+///   computed with sgemm, 256 query rows at a time;
+/// - single query rows (decode steps, and every policy-managed position of a
+///   teacher-forced run), where each KV head reads exactly the rows its policy selected:
+///   gathered into a compact buffer, never masked.
+extension LlamaModel {
+    func attention(layer l: Int, chunks: [Chunk], x: FloatBuffer, q: FloatBuffer, k: FloatBuffer,
+                   v: FloatBuffer, out: FloatBuffer) {
+        let c = config
+        var wave: [RowTask] = []
+        for ch in chunks {
+            // Positions ascend, so the rows split into a leading part that reads everything
+            // and a policy-managed tail.
+            var firstManaged = ch.count
+            for i in 0..<ch.count where ch.sequence.managed(layer: l, position: ch.position0 + i) {
+                firstManaged = i
+                break
+            }
+            if firstManaged > 1 {
+                causalBlock(layer: l, chunk: ch, rows: firstManaged, x: x, q: q, k: k, v: v, out: out)
+            } else if firstManaged == 1 {
+                wave.append(prepareRow(layer: l, chunk: ch, index: 0, x: x, q: q, k: k, v: v))
+            }
+            let managed = ch.count - firstManaged
+            if managed == 1 && ch.count == 1 {
+                wave.append(prepareRow(layer: l, chunk: ch, index: 0, x: x, q: q, k: k, v: v))
+            } else if managed > 0 {
+                // Each position's selection may depend on the attention of the previous one.
+                for i in firstManaged..<ch.count {
+                    let task = prepareRow(layer: l, chunk: ch, index: i, x: x, q: q, k: k, v: v)
+                    run([task], layer: l, q: q, out: out)
+                    finish(task, layer: l)
+                }
+            }
+        }
+        if !wave.isEmpty {
+            run(wave, layer: l, q: q, out: out)
+            for task in wave { finish(task, layer: l) }
+        }
+        _ = c
+    }
+
+    /// One query row: which positions each KV head reads, and room for its weights.
+    final class RowTask: @unchecked Sendable {
+        let sequence: SequenceState
+        let row: Int
+        let position: Int
+        let managed: Bool
+        /// Per KV head: positions read (the query's own last), filled when the policy wants
+        /// attention weights or the head reads a selection.
+        var positions: [[Int32]]
+        var weights: [FloatBuffer?]
+        init(sequence: SequenceState, row: Int, position: Int, managed: Bool, kvHeads: Int) {
+            self.sequence = sequence
+            self.row = row
+            self.position = position
+            self.managed = managed
+            positions = Array(repeating: [], count: kvHeads)
+            weights = Array(repeating: nil, count: kvHeads)
+        }
+    }
+
+    private func prepareRow(layer l: Int, chunk ch: Chunk, index i: Int, x: FloatBuffer, q: FloatBuffer,
+                            k: FloatBuffer, v: FloatBuffer) -> RowTask {
+        let c = config
+        let seq = ch.sequence, row = ch.row0 + i, pos = ch.position0 + i
+        let managed = seq.managed(layer: l, position: pos)
+        let task = RowTask(sequence: seq, row: row, position: pos, managed: managed, kvHeads: c.kvHeads)
+        if let policy = seq.policy, l >= policy.firstManagedLayer {
+            policy.observeInput(layer: l, position: pos, input: x.pointer + row * c.hiddenSize)
+            policy.observeKeys(layer: l, position: pos, keys: k.pointer + row * c.kvDim, values: v.pointer + row * c.kvDim)
+        }
+        let wantsWeights = seq.policy.map { l >= $0.firstManagedLayer && $0.wantsAttentionWeights } ?? false
+        if managed {
+            seq.selection.readAll()
+            seq.policy!.select(layer: l, position: pos, queries: q.pointer + row * c.qDim, selection: seq.selection)
+        }
+        for h in 0..<c.kvHeads {
+            if managed, var list = seq.selection.positions[h] {
+                list.append(Int32(pos))
+                task.positions[h] = list
+            } else if wantsWeights || seq.storage.dense(layer: l, kvHead: h) == nil {
+                task.positions[h] = (0...pos).map { Int32($0) }
+            }
+            if wantsWeights { task.weights[h] = FloatBuffer(count: c.groupSize * task.readCount(h), zeroed: false) }
+        }
+        return task
+    }
+
+    private func run(_ tasks: [RowTask], layer l: Int, q: FloatBuffer, out: FloatBuffer) {
+        let c = config
+        Parallel.forEach(tasks.count * c.kvHeads) { i in
+            let task = tasks[i / c.kvHeads], h = i % c.kvHeads
+            attendRow(task, kvHead: h, layer: l, q: q, out: out)
+        }
+    }
+
+    private func finish(_ task: RowTask, layer l: Int) {
+        guard let policy = task.sequence.policy, l >= policy.firstManagedLayer, policy.wantsAttentionWeights else { return }
+        for h in 0..<config.kvHeads {
+            guard let w = task.weights[h] else { continue }
+            task.positions[h].withUnsafeBufferPointer { p in
+                policy.observeAttention(layer: l, position: task.position, kvHead: h, positions: p,
+                                        weights: w.pointer, stride: p.count)
+            }
+        }
+    }
+
+    /// Attention of the query heads of one KV group for one row over the rows it reads.
+    private func attendRow(_ task: RowTask, kvHead h: Int, layer l: Int, q: FloatBuffer, out: FloatBuffer) {
+        let c = config, d = c.headDim, G = c.groupSize
+        let n = task.readCount(h)
+        let scale = 1 / Float(d).squareRoot()
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: task.positions[h].isEmpty ? 0 : 2 * n * d) { gathered in
+            let keys: UnsafePointer<Float>, values: UnsafePointer<Float>
+            if task.positions[h].isEmpty, let dense = task.sequence.storage.dense(layer: l, kvHead: h) {
+                (keys, values) = dense          // rows 0...position, in place
+            } else {
+                let kb = gathered.baseAddress!, vb = kb + n * d
+                task.positions[h].withUnsafeBufferPointer {
+                    task.sequence.storage.gather(layer: l, kvHead: h, positions: $0, keys: kb, values: vb)
+                }
+                (keys, values) = (UnsafePointer(kb), UnsafePointer(vb))
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: task.weights[h] == nil ? G * n : 0) { scratch in
+                let probs = task.weights[h]?.pointer ?? scratch.baseAddress!
+                for j in 0..<G {
+                    let head = h * G + j
+                    let qh = q.pointer + task.row * c.qDim + head * d
+                    let p = probs + j * n
+                    for t in 0..<n { p[t] = Kernels.dot(keys + t * d, qh, d) * scale }
+                    Kernels.softmax(p, n)
+                    let o = out.pointer + task.row * c.qDim + head * d
+                    o.update(repeating: 0, count: d)
+                    for t in 0..<n { Kernels.axpy(p[t], values + t * d, o, d) }
+                }
+            }
+        }
+    }
+
+    /// Rows `0..<rows` of a chunk read every earlier position: sgemm per query head,
+    /// 256 query rows at a time, then the policy's hooks in position order.
+    private func causalBlock(layer l: Int, chunk ch: Chunk, rows: Int, x: FloatBuffer, q: FloatBuffer,
+                             k: FloatBuffer, v: FloatBuffer, out: FloatBuffer) {
+        let c = config, d = c.headDim, G = c.groupSize
+        let scale = 1 / Float(d).squareRoot()
+        let seq = ch.sequence
+        let policy = seq.policy.flatMap { l >= $0.firstManagedLayer ? $0 : nil }
+        let keepWeights = policy?.wantsAttentionWeights ?? false
+        let total = ch.position0 + rows
+        // Non-dense storage: gather everything once.
+        var gatheredK: [FloatBuffer?] = Array(repeating: nil, count: c.kvHeads)
+        var gatheredV: [FloatBuffer?] = Array(repeating: nil, count: c.kvHeads)
+        for h in 0..<c.kvHeads where seq.storage.dense(layer: l, kvHead: h) == nil {
+            let kb = FloatBuffer(count: total * d, zeroed: false), vb = FloatBuffer(count: total * d, zeroed: false)
+            let all = (0..<total).map { Int32($0) }
+            all.withUnsafeBufferPointer { seq.storage.gather(layer: l, kvHead: h, positions: $0, keys: kb.pointer, values: vb.pointer) }
+            gatheredK[h] = kb
+            gatheredV[h] = vb
+        }
+        let block = 256
+        var r0 = 0
+        while r0 < rows {
+            let nb = min(block, rows - r0)
+            let width = ch.position0 + r0 + nb             // keys visible to the block's last row
+            let s = FloatBuffer(count: c.heads * nb * width, zeroed: false)
+            for h in 0..<c.kvHeads {
+                let dense = seq.storage.dense(layer: l, kvHead: h)
+                let keys = dense?.keys ?? UnsafePointer(gatheredK[h]!.pointer)
+                let values = dense?.values ?? UnsafePointer(gatheredV[h]!.pointer)
+                for j in 0..<G {
+                    let head = h * G + j
+                    let sh = s.pointer + head * nb * width
+                    let qh = q.pointer + (ch.row0 + r0) * c.qDim + head * d
+                    BLAS.gemmABt(m: nb, n: width, k: d, a: qh, lda: c.qDim, b: keys, ldb: d, c: sh, ldc: width, alpha: scale)
+                    for i in 0..<nb {
+                        let visible = ch.position0 + r0 + i + 1
+                        let row = sh + i * width
+                        Kernels.softmax(row, visible)
+                        if visible < width { (row + visible).update(repeating: 0, count: width - visible) }
+                    }
+                    BLAS.gemmAB(m: nb, n: d, k: width, a: sh, lda: width, b: values, ldb: d,
+                                c: out.pointer + (ch.row0 + r0) * c.qDim + head * d, ldc: c.qDim)
+                }
+            }
+            if let policy {
+                for i in 0..<nb {
+                    let row = ch.row0 + r0 + i, pos = ch.position0 + r0 + i
+                    policy.observeInput(layer: l, position: pos, input: x.pointer + row * c.hiddenSize)
+                    policy.observeKeys(layer: l, position: pos, keys: k.pointer + row * c.kvDim, values: v.pointer + row * c.kvDim)
+                    guard keepWeights else { continue }
+                    let all = (0...pos).map { Int32($0) }
+                    all.withUnsafeBufferPointer { p in
+                        for h in 0..<c.kvHeads {
+                            policy.observeAttention(layer: l, position: pos, kvHead: h, positions: p,
+                                                    weights: s.pointer + (h * G) * nb * width + i * width,
+                                                    stride: nb * width)
+                        }
+                    }
+                }
+            }
+            r0 += nb
+        }
+    }
+}
+
+extension LlamaModel.RowTask {
+    /// Rows this head reads (the query's own included).
+    @inline(__always) func readCount(_ h: Int) -> Int {
+        positions[h].isEmpty ? position + 1 : positions[h].count
+    }
+}

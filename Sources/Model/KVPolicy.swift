@@ -1,0 +1,61 @@
+import Numerics
+
+/// Which cached positions each KV head of one layer reads for one query position.
+/// Reused across calls to avoid allocation on the decode path.
+public final class Selection {
+    /// `nil` for a head means "every position before the query"; otherwise the positions
+    /// (each < query position, no duplicates) it reads. The query's own token is always
+    /// read in addition.
+    public var positions: [[Int32]?]
+
+    public init(kvHeads: Int) { positions = Array(repeating: nil, count: kvHeads) }
+
+    public func readAll() { for h in positions.indices { positions[h] = nil } }
+}
+
+/// A KV-cache management method: decides, per layer and KV head, which cached positions
+/// attention reads, and may store the cache its own way. The engine gathers exactly the
+/// selected rows; nothing is masked.
+///
+/// One instance serves one sequence (it keeps that sequence's state). The engine calls,
+/// for each managed layer `l` and each position `t` in order:
+/// `observeInput(l, t)`, `observeKeys(l, t)`, then for positions at or past the
+/// sequence's `policyStart` `select(l, t)`, attention, and `observeAttention(l, t)`.
+/// Positions before `policyStart` (the prompt, in decode runs) read everything, but the
+/// hooks still run so the policy can build its state. A policy may use only what these
+/// calls have shown it, which makes decode and teacher-forced runs see the same thing.
+public protocol KVPolicy: AnyObject {
+    /// Registry name.
+    var name: String { get }
+    /// Layers with a lower index always read the full cache (the artifact spares 0 and 1).
+    var firstManagedLayer: Int { get }
+    /// Whether `observeAttention` should receive attention weights (costs a copy).
+    var wantsAttentionWeights: Bool { get }
+
+    func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage
+
+    /// The attention input (after RMSNorm, `hiddenSize` values) of `layer` at `position`.
+    func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>)
+    /// Post-rotary keys and values (`kvHeads × headDim`) written at `position`.
+    func observeKeys(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>)
+    /// Fills `selection` for the query at `position`. `queries` are the post-rotary query
+    /// heads (`heads × headDim`) — real policies must not use them except as an oracle.
+    func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection)
+    /// Attention weights of the query heads of `kvHead`'s group over `positions` (the read
+    /// positions, the query's own last): row j (query head `kvHead * groupSize + j`) starts
+    /// at `weights + j * stride`.
+    func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
+                          weights: UnsafePointer<Float>, stride: Int)
+}
+
+public extension KVPolicy {
+    var firstManagedLayer: Int { 2 }
+    var wantsAttentionWeights: Bool { false }
+    func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage {
+        DenseKVStorage(layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim, capacity: capacity)
+    }
+    func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>) {}
+    func observeKeys(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {}
+    func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
+                          weights: UnsafePointer<Float>, stride: Int) {}
+}
