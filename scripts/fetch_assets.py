@@ -416,6 +416,7 @@ def main(argv):
         log(f"up to date in {cache} ({len(ALL_OUTPUTS)} files, {what})")
         return 0
 
+    sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
     sys.path.insert(0, HERE)  # scripts/assets/ helpers, only needed past the fast path
     os.makedirs(cache, exist_ok=True)
     with open(os.path.join(cache, ".fetch.lock"), "w") as lf:
