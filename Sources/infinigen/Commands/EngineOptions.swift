@@ -39,7 +39,7 @@ struct EngineOptions: ParsableArguments {
         applyThreads()
         let gguf = try GGUFFile(path: try modelPath())
         let model = try LlamaModel(gguf: gguf)
-        let tokenizer = try BPETokenizer(gguf: gguf)
+        let tokenizer = try BPETokenizer.from(gguf: gguf)
         return (gguf, model, tokenizer)
     }
 }

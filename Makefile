@@ -1,0 +1,46 @@
+# InfiniGen-Swift: one entry point per job. Every target that needs the model or data
+# runs `setup` first (idempotent; quick when the cache is complete).
+SWIFT        ?= swift
+CONFIG       ?= release
+BIN          := .build/$(CONFIG)/infinigen
+PROFILE      ?= default
+SWIFT_TEST   := $(SWIFT) test -c release -Xswiftc -enable-testing
+
+.PHONY: all setup build test bench reproduce figure verify golden clean help
+
+all: build
+
+help:
+	@echo "make setup       install OpenBLAS/gnuplot if missing, fetch and verify the pinned model and data"
+	@echo "make build       release build of the infinigen executable"
+	@echo "make test        the whole test suite (release mode, real model included)"
+	@echo "make bench       engine throughput vs this machine's limits, speculation overhead"
+	@echo "make reproduce   every experiment at PROFILE=$(PROFILE) -> artifacts/, figures/"
+	@echo "make figure FIG=fig14   one experiment"
+	@echo "make verify      recompute the quick profile and compare with the golden numbers"
+	@echo "make clean       remove build products and the result cache"
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c $(CONFIG) --product infinigen
+
+test: setup
+	$(SWIFT_TEST)
+
+bench: build
+	$(BIN) bench
+
+reproduce: build
+	$(BIN) reproduce --profile $(PROFILE)
+
+figure: build
+	@test -n "$(FIG)" || { echo "usage: make figure FIG=<id>   (ids: $(BIN) list)"; exit 2; }
+	$(BIN) reproduce --profile $(PROFILE) --only $(FIG)
+
+verify: build
+	$(BIN) verify --profile quick
+
+clean:
+	rm -rf .build artifacts/cache artifacts/shards
