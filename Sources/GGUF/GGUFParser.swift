@@ -16,6 +16,10 @@ struct GGUFParser {
     /// Nesting limit for arrays of arrays: deeper files are rejected rather than recursed
     /// into (a hostile file could otherwise nest until the stack overflows).
     static let maxArrayDepth = 8
+    /// Counts are already capped by the bytes left, but a parsed value takes more memory than
+    /// its encoding, so up-front reservations are capped too: storage then grows only as
+    /// elements are actually read.
+    static let maxReservation = 1 << 16
     /// Smallest possible metadata entry: empty key (u64 length), value type, one-byte value.
     static let minimumKVBytes = 8 + 4 + 1
     /// Smallest possible tensor info: empty name, n_dims, one dim, type, offset.
@@ -35,8 +39,8 @@ struct GGUFParser {
 
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
-        metadata.reserveCapacity(kvCount)
-        keys.reserveCapacity(kvCount)
+        metadata.reserveCapacity(min(kvCount, Self.maxReservation))
+        keys.reserveCapacity(min(kvCount, Self.maxReservation))
         for index in 0..<kvCount {
             let key = try reader.string("metadata key \(index)")
             guard metadata[key] == nil else {
@@ -53,7 +57,7 @@ struct GGUFParser {
                                    needing: UInt64(tensorCount) * UInt64(Self.minimumTensorInfoBytes))
         }
         var raw: [RawTensorInfo] = []
-        raw.reserveCapacity(tensorCount)
+        raw.reserveCapacity(min(tensorCount, Self.maxReservation))
         for index in 0..<tensorCount {
             raw.append(try tensorInfo(index))
         }
@@ -124,7 +128,7 @@ struct GGUFParser {
             let element = try valueType("\(what()) element type")
             let count = try reader.count("\(what()) element count", unit: element.minimumEncodedSize)
             var values: [GGUFValue] = []
-            values.reserveCapacity(count)
+            values.reserveCapacity(min(count, Self.maxReservation))
             for i in 0..<count {
                 values.append(try value(of: element, depth: depth + 1, "\(what()) element \(i)"))
             }

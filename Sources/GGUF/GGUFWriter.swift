@@ -81,7 +81,8 @@ public struct GGUFWriter: Sendable {
             out.append(UInt64(offset))
             offset = (offset + data.count).roundedUp(to: alignment)!
         }
-        out.pad(to: alignment)
+        // A file without tensors has no data section and so needs no padding.
+        if !encoded.isEmpty { out.pad(to: alignment) }
         for data in encoded {
             out.append(data)
             out.pad(to: alignment)
