@@ -4,6 +4,8 @@
 #ifndef INFINIGEN_CBLAS_SHIM_H
 #define INFINIGEN_CBLAS_SHIM_H
 #include <cblas.h>
+// mallopt, for keeping large freed blocks in the heap (see Numerics/Allocator.swift).
+#include <malloc.h>
 
 char *openblas_get_corename(void);
 char *openblas_get_config(void);

@@ -12,6 +12,7 @@ public final class LlamaModel: @unchecked Sendable {
     let rotary: RotaryTable
 
     public init(config: LlamaConfig, weights: LlamaWeights) {
+        Allocator.keepLargeBlocks()
         self.config = config
         self.weights = weights
         self.rotary = RotaryTable(headDim: config.headDim, base: config.ropeBase)
@@ -102,19 +103,27 @@ public final class LlamaModel: @unchecked Sendable {
         }
         for ch in chunks { ch.sequence.length = ch.position0 + ch.count }
 
-        // Output head, only for the rows asked for.
+        // Output head, only for the rows asked for, in one matrix product.
         guard logits != .none else { return [] }
-        var outputs: [FloatBuffer] = []
+        var picked: [(row: Int, count: Int)] = []
+        var n = 0
         for ch in chunks {
+            let count = logits == .all ? ch.count : 1
             let first = logits == .all ? ch.row0 : ch.row0 + ch.count - 1
-            let n = logits == .all ? ch.count : 1
-            for i in 0..<n {
+            for i in 0..<count {
                 Kernels.rmsNorm(h.pointer + (first + i) * D, weight: weights.outputNorm.pointer,
-                                out: x.pointer + i * D, n: D, eps: c.rmsEps)
+                                out: x.pointer + (n + i) * D, n: D, eps: c.rmsEps)
             }
-            let out = FloatBuffer(count: n * c.vocabSize, zeroed: false)
-            weights.output.matmul(x.pointer, m: n, out.pointer)
-            outputs.append(out)
+            picked.append((n, count))
+            n += count
+        }
+        let all = FloatBuffer(count: n * c.vocabSize, zeroed: false)
+        weights.output.matmul(x.pointer, m: n, all.pointer)
+        if picked.count == 1 { return [all] }
+        let outputs = picked.map { p -> FloatBuffer in
+            let out = FloatBuffer(count: p.count * c.vocabSize, zeroed: false)
+            out.pointer.update(from: all.pointer + p.row * c.vocabSize, count: p.count * c.vocabSize)
+            return out
         }
         return outputs
     }

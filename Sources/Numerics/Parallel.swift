@@ -1,11 +1,25 @@
-import Dispatch
-
 /// Splits work across the engine's threads. One knob (`threads`) for the whole program;
 /// OpenBLAS gets the same number through `BLASRuntime.setThreads`.
 public enum Parallel {
-    nonisolated(unsafe) public static var threads: Int = 1
+    nonisolated(unsafe) private static var pool: WorkerPool?
 
-    /// The kernels hand raw pointers to worker threads; each chunk writes a disjoint range,
+    /// Threads for the engine's own kernels (the caller counts as one).
+    nonisolated(unsafe) public static var threads: Int = 1 {
+        didSet { threads = max(1, threads) }
+    }
+
+    private static func currentPool() -> WorkerPool {
+        if let p = pool, p.size == threads { return p }
+        let p = WorkerPool(threads: threads)    // a replaced pool's workers go to sleep
+        pool = p
+        return p
+    }
+
+    /// Puts the workers to sleep before OpenBLAS starts its own threads.
+    @inline(__always)
+    public static func park() { pool?.park() }
+
+    /// The kernels hand raw pointers to worker threads; each task writes a disjoint range,
     /// which is what makes this sound.
     private struct Unchecked<T>: @unchecked Sendable { let value: T }
 
@@ -18,7 +32,7 @@ public enum Parallel {
         let per = ((n + t - 1) / t + granule - 1) / granule * granule
         withoutActuallyEscaping(body) { escaping in
             let box = Unchecked(value: escaping)
-            DispatchQueue.concurrentPerform(iterations: t) { i in
+            currentPool().run(t) { i in
                 let s = i * per, e = min(n, s + per)
                 if s < e { box.value(s, e) }
             }
@@ -31,7 +45,7 @@ public enum Parallel {
         if threads <= 1 || n <= 1 { for i in 0..<n { body(i) }; return }
         withoutActuallyEscaping(body) { escaping in
             let box = Unchecked(value: escaping)
-            DispatchQueue.concurrentPerform(iterations: n) { box.value($0) }
+            currentPool().run(n) { box.value($0) }
         }
     }
 }

@@ -4,7 +4,7 @@ import Model
 /// Finds KV methods by name and builds them from "name:key=value,key=value" specs.
 /// Adding a method: one file with the type, one line here.
 public enum PolicyRegistry {
-    public static let methods: [any KVMethod.Type] = [
+    nonisolated(unsafe) public static let methods: [any KVMethod.Type] = [
         FullMethod.self,
     ]
 

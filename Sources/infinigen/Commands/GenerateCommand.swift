@@ -69,7 +69,7 @@ struct GenerateCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(stream.push(next).utf8))
             row = try model.forward([(seq, [next])])[0]
         }
-        FileHandle.standardOutput.write(Data((stream.flush() + "\n").utf8))
+        FileHandle.standardOutput.write(Data((stream.finish() + "\n").utf8))
         let decodeTime = Date().timeIntervalSince(decodeStart)
         note(String(format: "[%d prompt tokens in %.2f s; %d generated at %.1f tokens/s]",
                     ids.count, prefillTime, produced, Double(produced) / max(decodeTime, 1e-9)))

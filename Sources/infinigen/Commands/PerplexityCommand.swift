@@ -36,9 +36,9 @@ struct PerplexityCommand: ParsableCommand {
         var tokens = tokenizer.encode(text)
         if let limit { tokens = Array(tokens.prefix(limit)) }
         let start = Date()
-        let result = try Perplexity.evaluate(model: model, tokens: tokens, context: context, stride: stride ?? context) { done, total in
+        let result = try Perplexity.evaluate(model: model, tokens: tokens, context: context, stride: stride ?? context, progress: { done, total in
             note("scored \(done)/\(total) tokens")
-        }
+        })
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "perplexity %.4f over %d tokens (mean NLL %.5f); context %d, stride %d; %.1f s",
                      result.perplexity, result.tokens, result.meanNLL, context, stride ?? context, seconds))
