@@ -4,12 +4,19 @@ import Numerics
 // OpenBLAS picks its kernel when it loads; re-exec once with the right one first.
 BLASRuntime.ensureKernel()
 
+// The availability annotation makes ArgumentParser pick the async `main()`; without it
+// async subcommands fail at run time ("Asynchronous root command needs availability annotation").
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
 struct Infinigen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infinigen",
         abstract: "InfiniGen workbench: a Llama engine with pluggable KV-cache policies, and the pipeline that reproduces the paper's figures.",
         subcommands: [InfoCommand.self, GenerateCommand.self, PerplexityCommand.self, BenchCommand.self,
+                      ListCommand.self, ReproduceCommand.self, VerifyCommand.self, MergeCommand.self,
                       SelfTestCommand.self])
 }
 
-await Infinigen.main()
+// Top-level code picks ParsableCommand's synchronous main(); an async function picks the
+// async one, which async subcommands need.
+func runAsyncMain<Root: AsyncParsableCommand>(_ root: Root.Type) async { await root.main(nil) }
+await runAsyncMain(Infinigen.self)

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Writes artifacts/REPORT.md: one section per experiment, in the order given.
+public struct ReportBuilder: Sendable {
+    public var title = "InfiniGen reproduction report"
+    /// Lines placed under the title (tool version, how to regenerate).
+    public var preamble: [String] = []
+    public var sections: [ReportSection] = []
+    /// (id, title) of experiments with no outputs yet, listed at the end.
+    public var notRun: [(id: String, title: String)] = []
+    /// Path from the report's directory to the figures directory.
+    public var figuresPath = "../figures"
+
+    public init() {}
+
+    public func markdown() -> String {
+        var md = "# \(title)\n\n"
+        for line in preamble { md += line + "\n" }
+        if !preamble.isEmpty { md += "\n" }
+        md += """
+        Every number is labelled **measured** (computed by running the model and code on this \
+        machine) or **modeled** (computed by the offload cost model for a simulated machine). \
+        Paper numbers come from Lee et al., OSDI 2024 (arXiv 2406.19707) unless a note says otherwise.
+
+
+        """
+        if !sections.isEmpty {
+            md += "## Contents\n\n"
+            for s in sections { md += "- [\(s.id): \(cell(s.title))](#\(anchor(s.id)))\n" }
+            md += "\n"
+        }
+        for s in sections { md += section(s) }
+        if !notRun.isEmpty {
+            md += "## Not run yet\n\n"
+            for e in notRun { md += "- \(e.id): \(e.title)\n" }
+            md += "\n"
+        }
+        return md
+    }
+
+    public func write(to url: URL) throws {
+        try AtomicFile.write(markdown(), to: url)
+    }
+
+    private func section(_ s: ReportSection) -> String {
+        var md = "<a id=\"\(anchor(s.id))\"></a>\n## \(s.id): \(s.title)\n\n"
+        let kinds = Origin.allCases.filter { s.origins.contains($0) }.map(\.rawValue)
+        if !kinds.isEmpty { md += "Numbers: **\(kinds.joined(separator: " and "))**.  \n" }
+        if !s.runLine.isEmpty { md += "Run: \(s.runLine).  \n" }
+        if !s.provenanceLine.isEmpty { md += "Provenance: \(s.provenanceLine).\n" }
+        md += "\n"
+
+        md += "### Setting: paper vs ours\n\n"
+        md += table(header: ["", "Paper", "Ours"], rows: settingRows(s))
+
+        if !s.comparisons.isEmpty {
+            md += "### Numbers: paper vs ours\n\n"
+            let rows = s.comparisons.map { c -> [String] in
+                let unit = c.unit.isEmpty ? "" : " (\(c.unit))"
+                return [c.quantity + unit, c.paper ?? "n/a", c.ours, c.origin.rawValue, c.note ?? ""]
+            }
+            md += table(header: ["Quantity", "Paper", "Ours", "Kind", "Note"], rows: rows)
+        }
+
+        let differences = s.differences + settingDifferences(s)
+        if !differences.isEmpty {
+            md += "### Differences from the paper\n\n"
+            for d in differences { md += "- \(d)\n" }
+            md += "\n"
+        }
+
+        for figure in s.figures {
+            md += "![\(figure)](\(figuresPath)/\(figure).png)\n\n"
+            md += "Figure files: [\(figure).svg](\(figuresPath)/\(figure).svg), [\(figure).gp](\(figuresPath)/\(figure).gp), [\(figure).dat](\(figuresPath)/\(figure).dat).\n\n"
+        }
+        for t in s.tables {
+            md += "**\(cell(t.title))**\n\n"
+            md += table(header: t.header, rows: t.rows)
+        }
+        let text = s.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !text.isEmpty { md += text + "\n\n" }
+        return md
+    }
+
+    /// Aspects in the paper's order, then aspects only we list.
+    private func settingRows(_ s: ReportSection) -> [[String]] {
+        var aspects = s.paperSetting.map(\.aspect)
+        for a in s.ourSetting.map(\.aspect) where !aspects.contains(a) { aspects.append(a) }
+        return aspects.map { a in
+            [a, s.paperSetting.first { $0.aspect == a }?.value ?? "—", s.ourSetting.first { $0.aspect == a }?.value ?? "—"]
+        }
+    }
+
+    /// Each aspect whose value differs is stated as a difference, so none goes unmentioned.
+    private func settingDifferences(_ s: ReportSection) -> [String] {
+        settingRows(s).compactMap { row in
+            row[1] == row[2] ? nil : "\(row[0]): paper \(row[1]), ours \(row[2])."
+        }
+    }
+
+    private func table(header: [String], rows: [[String]]) -> String {
+        var md = "| " + header.map(cell).joined(separator: " | ") + " |\n"
+        md += "|" + String(repeating: "---|", count: header.count) + "\n"
+        for row in rows {
+            let padded = row + Array(repeating: "", count: max(0, header.count - row.count))
+            md += "| " + padded.map(cell).joined(separator: " | ") + " |\n"
+        }
+        return md + "\n"
+    }
+
+    private func cell(_ s: String) -> String {
+        s.replacingOccurrences(of: "|", with: "\\|").split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    private func anchor(_ id: String) -> String {
+        id.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
+    }
+}
