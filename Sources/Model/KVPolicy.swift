@@ -34,6 +34,9 @@ public protocol KVPolicy: AnyObject {
 
     func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage
 
+    /// What reading cached rows costs on the CPU-to-GPU link in an offloading system.
+    var transfer: TransferCost { get }
+
     /// The attention input (after RMSNorm, `hiddenSize` values) of `layer` at `position`.
     func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>)
     /// Post-rotary keys and values (`kvHeads × headDim`) written at `position`.
@@ -50,6 +53,7 @@ public protocol KVPolicy: AnyObject {
 
 public extension KVPolicy {
     var firstManagedLayer: Int { 2 }
+    var transfer: TransferCost { .rows(bytesPerRow: nil, extraBytesPerStep: 0) }
     var wantsAttentionWeights: Bool { false }
     func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage {
         DenseKVStorage(layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim, capacity: capacity)
@@ -58,4 +62,22 @@ public extension KVPolicy {
     func observeKeys(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {}
     func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
                           weights: UnsafePointer<Float>, stride: Int) {}
+}
+
+/// How a method pays for the rows it reads, per (layer, KV head, decode step), in an
+/// offloading system where the KV cache lives in host memory. The query's own row is
+/// produced on the device and never crosses.
+public enum TransferCost: Sendable, Equatable {
+    /// The cache is resident on the device: nothing crosses.
+    case resident
+    /// Each row read crosses: `bytesPerRow` (nil: K and V at fp16, 4·headDim bytes), plus
+    /// `extraBytesPerStep` per (layer, KV head, step) (scales, page metadata, ...).
+    case rows(bytesPerRow: Double?, extraBytesPerStep: Double)
+
+    public func bytes(rowsRead: Int, headDim: Int) -> Double {
+        switch self {
+        case .resident: return 0
+        case let .rows(perRow, extra): return Double(rowsRead) * (perRow ?? Double(4 * headDim)) + extra
+        }
+    }
 }

@@ -29,6 +29,13 @@ public final class LlamaModel: @unchecked Sendable {
 
     public enum Logits: Sendable { case none, last, all }
 
+    /// Applies the model's rotary embedding for `position` to `heads` consecutive heads
+    /// (for policies that rebuild queries, e.g. InfiniGen's speculation).
+    public func applyRotary(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+        rotary.grow(to: position + 1)
+        Kernels.rope(x, heads: heads, headDim: config.headDim, cosSin: rotary.at(position))
+    }
+
     /// Appends `tokens` to each sequence and runs them through the model. Returns, per
     /// input, the logits asked for: `.last` one row of `vocabSize`, `.all` one row per token.
     @discardableResult
