@@ -29,7 +29,7 @@ public struct MachineProfiler: Sendable {
         public var gatherRows = 1 << 16
         public var linkRowBytes = 256
         public var sgemmShapes: [(m: Int, n: Int, k: Int)] = [(512, 576, 1536), (1024, 1024, 1024), (2048, 2048, 2048)]
-        public var sgemvSize = 4096
+        public var sgemvSize = 6144  // 144 MiB of fp32: larger than common last-level caches
         public var handoffRounds = 20_000
         public var threads = ProcessInfo.processInfo.activeProcessorCount
 

@@ -21,8 +21,6 @@ struct SublayerPlan {
     /// then a host copy into the pageable home, joined at the next sync.
     /// Decode writes are a direct (blocking) copy into pageable memory.
     var storeRelay = false
-    /// Extra host work before the load (e.g. H2O's prefix copy).
-    var hostSecondsBeforeLoad: Double = 0
 }
 
 /// FlexGen's two generation loops, laid out on the timeline.
@@ -48,10 +46,9 @@ enum FlexGenLoop {
                                              after: deps, step: step, layer: plan.layer))
         }
         var kvDeps = deps
-        let hostSeconds = plan.hostSecondsBeforeLoad
-            + (plan.stagingBytes > 0 ? run.cost.hostCopy(bytes: plan.stagingBytes) : 0)
-        if hostSeconds > 0 {
-            let staged = run.host("stage-kv", seconds: hostSeconds, after: deps, step: step, layer: plan.layer)
+        if plan.stagingBytes > 0 {
+            let staged = run.host("stage-kv", seconds: run.cost.hostCopy(bytes: plan.stagingBytes), after: deps,
+                                  step: step, layer: plan.layer)
             issued.hostWork = staged
             kvDeps.append(staged)
         }

@@ -8,16 +8,14 @@ enum FlexGenPlans {
     }
 
     static func attention(_ run: ScheduleRun, layer: Int, compute: DeviceWork,
-                          kvBytes: Double = 0, kvTransfers: Int = 0, extraStagingBytes: Double = 0,
-                          storeBytes: Double, storeTransfers: Int, relay: Bool,
-                          hostSecondsBeforeLoad: Double = 0) -> SublayerPlan {
+                          kvBytes: Double = 0, kvTransfers: Int = 0,
+                          storeBytes: Double, storeTransfers: Int, relay: Bool) -> SublayerPlan {
         let w = weights(run, attention: true)
-        let staging = run.options.hostKVPinned || kvBytes == 0 ? 0 : kvBytes + extraStagingBytes
+        let staging = run.options.hostKVPinned || kvBytes == 0 ? 0 : kvBytes
         return SublayerPlan(name: "attention", layer: layer, compute: compute,
                             weightBytes: w.bytes, weightTransfers: w.transfers,
                             stagingBytes: staging, kvBytes: kvBytes, kvTransfers: kvTransfers,
-                            storeBytes: storeBytes, storeTransfers: storeTransfers, storeRelay: relay,
-                            hostSecondsBeforeLoad: hostSecondsBeforeLoad)
+                            storeBytes: storeBytes, storeTransfers: storeTransfers, storeRelay: relay)
     }
 
     static func mlp(_ run: ScheduleRun, layer: Int, compute: DeviceWork) -> SublayerPlan {

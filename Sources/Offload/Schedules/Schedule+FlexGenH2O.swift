@@ -29,7 +29,8 @@ public struct FlexGenH2OSchedule: Schedule {
         let scores = Self.scoreBytes(run, tokens: cache)
         // Heavy-hitter selection after prefill: column sums of the score
         // matrix (fp16) and a top-k.
-        let prune = DeviceWork(flops: 0, bytes: Double(run.batch * run.model.heads * prompt * prompt) * 2, kernels: 6)
+        let p = Double(prompt)
+        let prune = DeviceWork(flops: 0, bytes: Double(run.batch * run.model.heads) * p * p * 2, kernels: 6)
         let prefill = FlexGenPlans.layers(run, attention: { layer in
             FlexGenPlans.attention(run, layer: layer, compute: run.prefillAttentionWork() + prune,
                                    storeBytes: run.kvBytes(tokens: cache) + scores, storeTransfers: 3, relay: true)

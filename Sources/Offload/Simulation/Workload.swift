@@ -22,5 +22,10 @@ public struct Workload: Codable, Sendable, Equatable {
         if batch < 1 { throw OffloadError.invalidWorkload("batch must be at least 1 (got \(batch))") }
         if promptLength < 1 { throw OffloadError.invalidWorkload("prompt length must be at least 1 (got \(promptLength))") }
         if generateLength < 1 { throw OffloadError.invalidWorkload("generate length must be at least 1 (got \(generateLength))") }
+        // Far beyond any experiment, and keeps integer products of sizes in range.
+        if batch > 1 << 20 { throw OffloadError.invalidWorkload("batch must be at most \(1 << 20) (got \(batch))") }
+        if promptLength > 1 << 24 || generateLength > 1 << 24 {
+            throw OffloadError.invalidWorkload("prompt and generate lengths must be at most \(1 << 24) tokens")
+        }
     }
 }
