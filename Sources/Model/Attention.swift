@@ -140,6 +140,17 @@ extension LlamaModel {
                 }
             }
         }
+        if let probe = task.sequence.probe, task.position >= task.sequence.policyStart {
+            if task.managed && !task.positions[h].isEmpty && task.positions[h].count < task.position + 1 {
+                task.positions[h].withUnsafeBufferPointer {
+                    probe.measure(layer: l, kvHead: h, position: task.position, read: $0,
+                                  queries: q.pointer + task.row * c.qDim + h * G * d,
+                                  outputs: out.pointer + task.row * c.qDim + h * G * d)
+                }
+            } else {
+                probe.recordFull(layer: l, kvHead: h, position: task.position, managed: task.managed)
+            }
+        }
     }
 
     /// Rows `0..<rows` of a chunk read every earlier position: sgemm per query head,
@@ -185,6 +196,11 @@ extension LlamaModel {
                     }
                     BLAS.gemmAB(m: nb, n: d, k: width, a: sh, lda: width, b: values, ldb: d,
                                 c: out.pointer + (ch.row0 + r0) * c.qDim + head * d, ldc: c.qDim)
+                }
+            }
+            if let probe = seq.probe {
+                for i in 0..<nb where ch.position0 + r0 + i >= seq.policyStart {
+                    for h in 0..<c.kvHeads { probe.recordFull(layer: l, kvHead: h, position: ch.position0 + r0 + i, managed: false) }
                 }
             }
             if let policy {

@@ -23,8 +23,9 @@ public final class LlamaModel: @unchecked Sendable {
         self.init(config: config, weights: try LlamaWeights(gguf: gguf, config: config))
     }
 
-    public func newSequence(policy: KVPolicy? = nil, policyStart: Int = 0, capacity: Int = 256) -> SequenceState {
-        SequenceState(config: config, policy: policy, policyStart: policyStart, capacity: capacity)
+    public func newSequence(policy: KVPolicy? = nil, policyStart: Int = 0, capacity: Int = 256,
+                            probe: AttentionProbe? = nil) -> SequenceState {
+        SequenceState(config: config, policy: policy, policyStart: policyStart, capacity: capacity, probe: probe)
     }
 
     public enum Logits: Sendable { case none, last, all }
@@ -54,7 +55,10 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let maxPosition = chunks.map { $0.position0 + $0.count }.max() ?? 0
         rotary.grow(to: maxPosition)
-        for ch in chunks { ch.sequence.storage.reserve(ch.position0 + ch.count) }
+        for ch in chunks {
+            ch.sequence.storage.reserve(ch.position0 + ch.count)
+            ch.sequence.probe?.mirror.reserve(ch.position0 + ch.count)
+        }
 
         let D = c.hiddenSize, F = c.ffnSize
         let h = FloatBuffer(count: rows * D, zeroed: false)      // residual stream
@@ -92,6 +96,8 @@ public final class LlamaModel: @unchecked Sendable {
                     Kernels.rope(k.pointer + row * c.kvDim, heads: c.kvHeads, headDim: c.headDim, cosSin: cs)
                     ch.sequence.storage.write(layer: l, position: ch.position0 + i,
                                               keys: k.pointer + row * c.kvDim, values: v.pointer + row * c.kvDim)
+                    ch.sequence.probe?.mirror.write(layer: l, position: ch.position0 + i,
+                                                    keys: k.pointer + row * c.kvDim, values: v.pointer + row * c.kvDim)
                 }
             }
             attention(layer: l, chunks: chunks, x: x, q: q, k: k, v: v, out: att)

@@ -10,11 +10,15 @@ public final class SequenceState {
     /// the teacher-forced accuracy runs.
     public var policyStart: Int
     public internal(set) var length = 0
+    /// Instrumentation (nil: none); attach before the first forward call.
+    public let probe: AttentionProbe?
     /// Scratch reused by the engine for this sequence's selections.
     let selection: Selection
 
-    public init(config: LlamaConfig, policy: KVPolicy? = nil, policyStart: Int = 0, capacity: Int = 256) {
+    public init(config: LlamaConfig, policy: KVPolicy? = nil, policyStart: Int = 0, capacity: Int = 256,
+                probe: AttentionProbe? = nil) {
         self.policy = policy
+        self.probe = probe
         self.policyStart = policyStart
         self.storage = policy?.makeStorage(config: config, capacity: capacity)
             ?? DenseKVStorage(layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim, capacity: capacity)

@@ -126,3 +126,23 @@ public enum Kernels {
         return best
     }
 }
+
+extension Kernels {
+    /// The k-th largest of x[0..<n] (k in 1...n), by quickselect; reorders x.
+    public static func kthLargest(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ k: Int) -> Float {
+        precondition(k >= 1 && k <= n)
+        var lo = 0, hi = n - 1
+        let target = k - 1                      // index in descending order
+        while lo < hi {
+            let pivot = x[(lo + hi) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while x[i] > pivot { i += 1 }
+                while x[j] < pivot { j -= 1 }
+                if i <= j { let t = x[i]; x[i] = x[j]; x[j] = t; i += 1; j -= 1 }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { return x[target] }
+        }
+        return x[target]
+    }
+}

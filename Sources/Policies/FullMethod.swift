@@ -12,6 +12,7 @@ public final class FullMethod: KVMethod {
 
     final class FullPolicy: KVPolicy {
         let name = FullMethod.name
+        let transfer = TransferCost.resident
         func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection) {}
     }
 }
