@@ -4,7 +4,9 @@ SWIFT        ?= swift
 CONFIG       ?= release
 BIN          := .build/$(CONFIG)/infinigen
 PROFILE      ?= default
-SWIFT_TEST   := $(SWIFT) test -c release -Xswiftc -enable-testing
+# One set of flags for the executable and the tests, so `make test` builds once.
+# (-enable-testing lets release-mode tests use @testable imports.)
+SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enable-testing
 
 .PHONY: all setup build test bench reproduce figure verify golden clean help
 
@@ -24,10 +26,10 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	$(SWIFT) build -c $(CONFIG) --product infinigen
+	$(SWIFT) build $(SWIFT_FLAGS) --product infinigen
 
-test: setup
-	$(SWIFT_TEST)
+test: build
+	$(SWIFT) test $(SWIFT_FLAGS)
 
 bench: build
 	$(BIN) bench

@@ -18,11 +18,11 @@ public protocol KVMethod: AnyObject {
 
 /// What a method may need besides the model, supplied lazily so that methods that do not
 /// need it cost nothing.
-public struct MethodContext {
+public struct MethodContext: Sendable {
     /// Token ids of the calibration text (InfiniGen's offline skewing).
-    public var calibrationTokens: () throws -> [Int]
+    public var calibrationTokens: @Sendable () throws -> [Int]
 
-    public init(calibrationTokens: @escaping () throws -> [Int] = {
+    public init(calibrationTokens: @escaping @Sendable () throws -> [Int] = {
         throw PolicyError("this method needs calibration text, and none was provided")
     }) {
         self.calibrationTokens = calibrationTokens
