@@ -1,7 +1,7 @@
 import Foundation
 import Report
 
-/// tests/golden/<id>.json: pinned quick-profile numbers with per-value tolerances.
+/// Tests/Golden/<id>.json: pinned quick-profile numbers with per-value tolerances.
 /// The file carries a checksum of its content so that a hand edit (which would make the
 /// test pass by fiat) is detected; goldens are regenerated with `make golden`.
 public struct GoldenFile: Sendable, Equatable {

@@ -1,8 +1,24 @@
 import ArgumentParser
+import Experiments
+import Foundation
 import Numerics
+import Report
 
 // OpenBLAS picks its kernel when it loads; re-exec once with the right one first.
 BLASRuntime.ensureKernel()
+
+// Threads: all cores unless INFINIGEN_THREADS (or a command's --threads) says otherwise.
+let defaultThreads = Int(ProcessInfo.processInfo.environment["INFINIGEN_THREADS"] ?? "")
+    .flatMap { (1...256).contains($0) ? $0 : nil } ?? ProcessInfo.processInfo.activeProcessorCount
+Parallel.threads = defaultThreads
+BLASRuntime.setThreads(defaultThreads)
+ExperimentRegistry.shared.blas = Provenance.BLAS(kernel: BLASRuntime.coreName, threads: defaultThreads)
+do {
+    try Catalog.registerAll()
+} catch {
+    FileHandle.standardError.write(Data("infinigen: \(error)\n".utf8))
+    exit(1)
+}
 
 // The availability annotation makes ArgumentParser pick the async `main()`; without it
 // async subcommands fail at run time ("Asynchronous root command needs availability annotation").

@@ -50,11 +50,11 @@ struct ReproduceCommand: AsyncParsableCommand {
     }
 }
 
-/// `infinigen verify`: recompute quick-profile results and compare them with tests/golden/.
+/// `infinigen verify`: recompute quick-profile results and compare them with Tests/Golden/.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Compare recomputed results with the golden files in tests/golden/ (exit 1 on a difference).")
+        abstract: "Compare recomputed results with the golden files in Tests/Golden/ (exit 1 on a difference).")
 
     @Option(help: "Comma-separated experiment ids (default: all with a golden file).", transform: ReproduceCommand.ids)
     var only: [String]?
@@ -63,7 +63,7 @@ struct VerifyCommand: AsyncParsableCommand {
     var profile: RunProfile = .quick
 
     @Option(name: .customLong("golden-dir"), help: "Directory of <id>.json golden files.")
-    var goldenDir: String = "tests/golden"
+    var goldenDir: String = "Tests/Golden"
 
     @Flag(help: "Write the golden files from fresh results instead of comparing (`make golden`).")
     var update = false

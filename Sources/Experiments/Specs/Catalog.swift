@@ -1,0 +1,12 @@
+import Report
+
+/// Every experiment the workbench knows, in the order `list` and `reproduce` use.
+public enum Catalog {
+    public static let specs: [any ExperimentSpec] = [
+        MotivationSpec(),
+    ]
+
+    public static func registerAll(in registry: ExperimentRegistry = .shared) throws {
+        for spec in specs where (try? registry.spec(spec.id)) == nil { try registry.register(spec) }
+    }
+}

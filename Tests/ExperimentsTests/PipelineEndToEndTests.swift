@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+
+/// The real pipeline through the built executable: one quick experiment in a temporary
+/// directory, and the committed golden numbers recomputed.
+final class PipelineEndToEndTests: XCTestCase {
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// The `infinigen` built beside this test bundle (`make test` builds it first).
+    static func executable() throws -> URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
+        let exe = bundle.deletingLastPathComponent().appendingPathComponent("infinigen")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+            throw XCTSkip("infinigen is not built at \(exe.path): run `make test`")
+        }
+        return exe
+    }
+
+    @discardableResult
+    static func run(_ exe: URL, _ args: [String], in dir: URL) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testQuickExperimentWritesEveryOutputAndGnuplotAcceptsTheScript() throws {
+        let exe = try Self.executable()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infinigen-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Self.run(exe, ["reproduce", "--profile", "quick", "--only", "motivation", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 0, r.output)
+        for file in ["artifacts/motivation.csv", "artifacts/motivation.json", "artifacts/REPORT.md",
+                     "figures/motivation.gp", "figures/motivation.dat", "figures/motivation.png", "figures/motivation.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "missing \(file)")
+        }
+        let gnuplot = ["/usr/bin/gnuplot", "/usr/local/bin/gnuplot"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let gnuplot else { return XCTFail("gnuplot is not installed (make setup installs gnuplot-nox)") }
+        let g = try Self.run(URL(fileURLWithPath: gnuplot), ["motivation.gp"], in: dir.appendingPathComponent("figures"))
+        XCTAssertEqual(g.status, 0, g.output)
+    }
+
+    /// `make verify` in test form: the quick profile recomputed against Tests/Golden.
+    func testGoldenNumbersReproduce() throws {
+        let exe = try Self.executable()
+        let r = try Self.run(exe, ["verify", "--profile", "quick", "--quiet"], in: Self.repository)
+        XCTAssertEqual(r.status, 0, r.output)
+    }
+}
