@@ -20,6 +20,7 @@ help:
 	@echo "make reproduce   every experiment at PROFILE=$(PROFILE) -> artifacts/, figures/"
 	@echo "make figure FIG=fig14   one experiment"
 	@echo "make verify      recompute the quick profile and compare with the golden numbers"
+	@echo "make golden      rewrite Tests/Golden/ from fresh quick-profile results"
 	@echo "make clean       remove build products and the result cache"
 
 setup:
@@ -43,6 +44,11 @@ figure: build
 
 verify: build
 	$(BIN) verify --profile quick
+
+# Regenerate the golden files from fresh quick-profile results. Commit them together
+# with the change that moved the numbers, and say why in the commit message.
+golden: build
+	$(BIN) verify --profile quick --update
 
 clean:
 	rm -rf .build artifacts/cache artifacts/shards
