@@ -75,12 +75,19 @@ extension LlamaModel {
             policy.observeKeys(layer: l, position: pos, keys: k.pointer + row * c.kvDim, values: v.pointer + row * c.kvDim)
         }
         let wantsWeights = seq.policy.map { l >= $0.firstManagedLayer && $0.wantsAttentionWeights } ?? false
+        var selection = seq.selection
         if managed {
-            seq.selection.readAll()
-            seq.policy!.select(layer: l, position: pos, queries: q.pointer + row * c.qDim, selection: seq.selection)
+            if let ahead = seq.aheadFor, ahead == (l, pos) {
+                selection = seq.aheadSelection       // chosen while the previous layer ran
+            } else {
+                selection.readAll()
+                seq.policy!.select(layer: l, position: pos, queries: q.pointer + row * c.qDim, selection: selection)
+            }
+            seq.aheadFor = nil
         }
+        if ch.count == 1 { selectAhead(layer: l + 1, sequence: seq, position: pos) }
         for h in 0..<c.kvHeads {
-            if managed, var list = seq.selection.positions[h] {
+            if managed, var list = selection.positions[h] {
                 list.append(Int32(pos))
                 task.positions[h] = list
             } else if wantsWeights || seq.storage.dense(layer: l, kvHead: h) == nil {
@@ -89,6 +96,23 @@ extension LlamaModel {
             if wantsWeights { task.weights[h] = FloatBuffer(count: c.groupSize * task.readCount(h), zeroed: false) }
         }
         return task
+    }
+
+    /// Decode with prefetching storage: choose layer `l`'s rows while layer l-1 runs (for
+    /// policies that can) and tell the storage to start copying them.
+    private func selectAhead(layer l: Int, sequence seq: SequenceState, position pos: Int) {
+        guard seq.storage.prefetches, l < config.layers else { return }
+        let rows: (Int) -> [Int32]
+        if seq.managed(layer: l, position: pos) {
+            guard let policy = seq.policy, policy.selectsAhead else { return }
+            seq.aheadSelection.readAll()
+            policy.select(layer: l, position: pos, queries: zeroQueries.pointer, selection: seq.aheadSelection)
+            seq.aheadFor = (l, pos)
+            rows = { seq.aheadSelection.positions[$0] ?? (0..<pos).map { Int32($0) } }
+        } else {
+            rows = { _ in (0..<pos).map { Int32($0) } }
+        }
+        for h in 0..<config.kvHeads { seq.storage.prefetch(layer: l, kvHead: h, positions: rows(h)) }
     }
 
     private func run(_ tasks: [RowTask], layer l: Int, q: FloatBuffer, out: FloatBuffer) {

@@ -31,6 +31,11 @@ public protocol KVPolicy: AnyObject {
     var firstManagedLayer: Int { get }
     /// Whether `observeAttention` should receive attention weights (costs a copy).
     var wantsAttentionWeights: Bool { get }
+    /// Whether `select(l+1, t)` may be called while layer l runs, before the hooks of
+    /// (l+1, t): true when the choice depends only on earlier positions and earlier layers
+    /// (InfiniGen's speculation, H2O's scores, fixed windows). Such calls get zeroed
+    /// `queries`. Offloading storage uses it to prefetch the next layer's rows.
+    var selectsAhead: Bool { get }
 
     func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage
 
@@ -54,6 +59,7 @@ public protocol KVPolicy: AnyObject {
 public extension KVPolicy {
     var firstManagedLayer: Int { 2 }
     var transfer: TransferCost { .rows(bytesPerRow: nil, extraBytesPerStep: 0) }
+    var selectsAhead: Bool { false }
     var wantsAttentionWeights: Bool { false }
     func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage {
         DenseKVStorage(layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim, capacity: capacity)

@@ -19,6 +19,16 @@ public protocol KVStorage: AnyObject {
     func dense(layer: Int, kvHead: Int) -> (keys: UnsafePointer<Float>, values: UnsafePointer<Float>)?
     /// Bytes this storage keeps per cached token and layer (all KV heads, K and V).
     var bytesPerTokenPerLayer: Double { get }
+    /// Whether it wants `prefetch` calls (the engine then asks policies that can for the
+    /// next layer's selection early).
+    var prefetches: Bool { get }
+    /// The rows `positions` of (layer, KV head) will be gathered soon: start copying them.
+    func prefetch(layer: Int, kvHead: Int, positions: [Int32])
+}
+
+public extension KVStorage {
+    var prefetches: Bool { false }
+    func prefetch(layer: Int, kvHead: Int, positions: [Int32]) {}
 }
 
 /// The default storage: f32 rows, contiguous per (layer, KV head), grown by doubling.

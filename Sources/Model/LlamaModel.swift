@@ -10,12 +10,15 @@ public final class LlamaModel: @unchecked Sendable {
     public let config: LlamaConfig
     public let weights: LlamaWeights
     let rotary: RotaryTable
+    /// Stands in for queries when a policy selects a layer ahead (it must not read them).
+    let zeroQueries: FloatBuffer
 
     public init(config: LlamaConfig, weights: LlamaWeights) {
         Allocator.keepLargeBlocks()
         self.config = config
         self.weights = weights
         self.rotary = RotaryTable(headDim: config.headDim, base: config.ropeBase)
+        self.zeroQueries = FloatBuffer(count: config.qDim)
     }
 
     public convenience init(gguf: GGUFFile) throws {
@@ -24,8 +27,9 @@ public final class LlamaModel: @unchecked Sendable {
     }
 
     public func newSequence(policy: KVPolicy? = nil, policyStart: Int = 0, capacity: Int = 256,
-                            probe: AttentionProbe? = nil) -> SequenceState {
-        SequenceState(config: config, policy: policy, policyStart: policyStart, capacity: capacity, probe: probe)
+                            probe: AttentionProbe? = nil, storage: KVStorage? = nil) -> SequenceState {
+        SequenceState(config: config, policy: policy, policyStart: policyStart, capacity: capacity, probe: probe,
+                      storage: storage)
     }
 
     public enum Logits: Sendable { case none, last, all }

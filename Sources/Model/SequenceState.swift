@@ -14,15 +14,20 @@ public final class SequenceState {
     public let probe: AttentionProbe?
     /// Scratch reused by the engine for this sequence's selections.
     let selection: Selection
+    /// A selection made a layer early for prefetching, and the (layer, position) it is for.
+    let aheadSelection: Selection
+    var aheadFor: (layer: Int, position: Int)?
 
+    /// `storage` replaces the policy's own (e.g. a `TwoTierKVStorage` for offloading runs).
     public init(config: LlamaConfig, policy: KVPolicy? = nil, policyStart: Int = 0, capacity: Int = 256,
-                probe: AttentionProbe? = nil) {
+                probe: AttentionProbe? = nil, storage: KVStorage? = nil) {
         self.policy = policy
         self.probe = probe
         self.policyStart = policyStart
-        self.storage = policy?.makeStorage(config: config, capacity: capacity)
+        self.storage = storage ?? policy?.makeStorage(config: config, capacity: capacity)
             ?? DenseKVStorage(layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim, capacity: capacity)
         self.selection = Selection(kvHeads: config.kvHeads)
+        self.aheadSelection = Selection(kvHeads: config.kvHeads)
     }
 
     /// Whether `layer` at `position` is read through the policy.

@@ -54,6 +54,20 @@ final class RunModesTests: XCTestCase {
                     worst = max(worst, abs((a[tokens[t + 1]] - la) - (b[tokens[t + 1]] - lb)))
                 }
                 XCTAssertLessThan(worst, 1e-4, "\(spec) policyStart \(policyStart): teacher-forced vs decode log-prob")
+
+                // Decode again with the cache in a two-tier store (prefetch thread, selection a
+                // layer ahead where the policy allows): the same numbers, bit for bit.
+                guard spec != "quant:bits=4" else { continue }   // packed storage has no two-tier form
+                let c = model.config
+                let twoTier = TwoTierKVStorage(layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim, capacity: tokens.count)
+                defer { twoTier.stop() }
+                let off = model.newSequence(policy: method.makePolicy(), policyStart: policyStart, capacity: tokens.count,
+                                            storage: twoTier)
+                var offRows = [try model.forward([(off, Array(tokens[0..<prompt]))], logits: .all)[0]]
+                for t in prompt..<tokens.count { offRows.append(try model.forward([(off, [tokens[t]])])[0]) }
+                for (i, r) in offRows.enumerated() {
+                    XCTAssertEqual(r.array, rows[i].array, "\(spec) policyStart \(policyStart): two-tier decode step \(i)")
+                }
             }
         }
     }
