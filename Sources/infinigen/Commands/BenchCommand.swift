@@ -3,6 +3,9 @@ import Foundation
 import GGUF
 import Model
 import Numerics
+import Policies
+import Evaluation
+import Tokenizer
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +27,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch sizes for decode, comma-separated.")
     var batches = "1,8"
 
+    @Option(help: "Policy whose own per-step overhead (speculation, selection) is measured at batch 1; 'none' skips it.")
+    var overheadPolicy = "infinigen"
+
+    @Option(help: "Context in the cache when the policy overhead is measured.")
+    var overheadContext = 1024
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -31,6 +40,7 @@ struct BenchCommand: ParsableCommand {
         guard (1...8192).contains(prompt) else { throw ValidationError("--prompt must be in 1...8192") }
         guard (1...4096).contains(steps) else { throw ValidationError("--steps must be in 1...4096") }
         guard (1...8192).contains(decodeContext) else { throw ValidationError("--decode-context must be in 1...8192") }
+        guard (1...8192).contains(overheadContext) else { throw ValidationError("--overhead-context must be in 1...8192") }
         guard parsedBatches != nil else { throw ValidationError("--batches must be comma-separated integers in 1...64") }
     }
 
@@ -91,6 +101,29 @@ struct BenchCommand: ParsableCommand {
             let kvBytes = Double(c.layers * 2 * c.kvDim * 4) * Double(decodeContext + steps / 2) * Double(batch)
             decode.append((batch, stepRate * Double(batch), stepRate * (streamedBytes + kvBytes) / (bandwidth * 1e9)))
         }
+        // A policy's own cost per decode step: time inside its hooks over the step time.
+        var overhead: (spec: String, fraction: Double, stepMs: Double, hooksMs: Double)?
+        if overheadPolicy != "none" {
+            note("decode at batch 1 under \(overheadPolicy)...")
+            let tokenizer = try BPETokenizer.from(gguf: gguf)
+            let context = MethodContext(calibrationTokens: {
+                try Corpus.tokens(Corpus.calibrationText, tokenizer: tokenizer, count: 2048)
+            })
+            let method = try PolicyRegistry.make(overheadPolicy, model: model, context: context)
+            let timed = TimedPolicy(method.makePolicy())
+            let seq = model.newSequence(policy: timed, policyStart: overheadContext, capacity: overheadContext + steps + 1)
+            _ = try model.forward([(seq, tokens(overheadContext))], logits: .none)
+            timed.reset()
+            var next = tokens(1)[0]
+            let t0 = Date()
+            for _ in 0..<steps {
+                let row = try model.forward([(seq, [next])])[0]
+                next = Kernels.argmax(row.pointer, c.vocabSize)
+            }
+            let seconds = Date().timeIntervalSince(t0)
+            overhead = (try PolicyRegistry.canonical(overheadPolicy), timed.seconds / seconds,
+                        1000 * seconds / Double(steps), 1000 * timed.seconds / Double(steps))
+        }
         let peakMB = Double(peakResidentKB()) / 1024
 
         if json {
@@ -101,6 +134,11 @@ struct BenchCommand: ParsableCommand {
                 "prefill_tokens": prompt, "prefill_tokens_per_s": prefillRate, "prefill_fraction_of_sgemm": prefillFraction,
                 "peak_rss_mb": peakMB,
             ]
+            if let overhead {
+                obj["overhead_policy"] = overhead.spec
+                obj["overhead_fraction_of_step"] = overhead.fraction
+                obj["overhead_step_ms"] = overhead.stepMs
+            }
             for d in decode {
                 obj["decode_batch\(d.batch)_tokens_per_s"] = d.rate
                 obj["decode_batch\(d.batch)_fraction_of_bandwidth"] = d.fraction
@@ -115,6 +153,10 @@ struct BenchCommand: ParsableCommand {
         for d in decode {
             print(String(format: "decode b=%-3d %.1f tokens/s aggregate (%.0f%% of read bandwidth; %.1f MB streamed per step)",
                          d.batch, d.rate, 100 * d.fraction, streamedBytes / 1e6))
+        }
+        if let overhead {
+            print(String(format: "policy cost  %@: %.2f ms of a %.2f ms decode step in its hooks (%.1f%%), batch 1, context %d",
+                         overhead.spec, overhead.hooksMs, overhead.stepMs, 100 * overhead.fraction, overheadContext))
         }
         print(String(format: "peak memory  %.0f MB resident", peakMB))
     }
