@@ -122,6 +122,12 @@ final class QuestPolicy: KVPolicy {
         }
     }
 
+    /// Channel-wise (min, max) of one page's keys, for tests and traces.
+    func pageBounds(layer: Int, kvHead: Int, page p: Int) -> (min: [Float], max: [Float]) {
+        let i = layer * kvHeads + kvHead, d = headDim
+        return (Array(pageMin[i][(p * d)..<((p + 1) * d)]), Array(pageMax[i][(p * d)..<((p + 1) * d)]))
+    }
+
     /// Σ_c max(q_c·min_c, q_c·max_c): at least q·k for every key k with min <= k <= max.
     @inline(__always)
     static func bound(query q: UnsafePointer<Float>, min mn: UnsafePointer<Float>, max mx: UnsafePointer<Float>,

@@ -69,6 +69,16 @@ final class EngineIntegrationTests: XCTestCase {
         }
     }
 
+    /// Quest with one-token pages bounds each key exactly (max(q·k, q·k) = q·k), so it is
+    /// the oracle with the same budget: an independent check of both.
+    func testQuestWithSingleTokenPagesIsTheOracle() throws {
+        for budget in [0.1, 0.3] {
+            let quest = try Run.teacherForced(model, Run.policy("quest:page=1,budget=\(budget)", model), tokens)
+            let oracle = try Run.teacherForced(model, Run.policy("oracle:budget=\(budget)", model), tokens)
+            XCTAssertLessThan(Run.maxDifference(quest[...], oracle[...]), 1e-5, "budget \(budget)")
+        }
+    }
+
     /// A decode run (prompt, then one token per call) sees what the teacher-forced run
     /// with the same policyStart sees.
     func testDecodeMatchesTeacherForced() throws {

@@ -44,6 +44,39 @@ final class QuestTests: XCTestCase {
         XCTAssertEqual(selection.positions[0], [16, 17])
     }
 
+    /// Page metadata tracks the true channel-wise extremes, and the pages read are those
+    /// with the highest summed bounds (recomputed here from the raw keys).
+    func testMetadataAndPageRankingAgainstRawKeys() {
+        var rng = SplitMix64(seed: 12)
+        let d = 8, page = 4, config2 = LlamaConfig(vocabSize: 8, hiddenSize: 8, layers: 1, heads: 4, kvHeads: 2, headDim: 8, ffnSize: 8)
+        let policy = QuestPolicy(config: config2, page: page, budget: TokenBudget(fraction: 0.3), firstManagedLayer: 0)
+        var keys: [[Float]] = []                              // per position, both KV heads
+        for t in 0..<45 {
+            keys.append(rng.normals(2 * d))
+            policy.observeKeys(layer: 0, position: t, keys: keys[t], values: keys[t])
+        }
+        let q = rng.normals(4 * d)
+        let selection = Selection(kvHeads: 2)
+        q.withUnsafeBufferPointer { policy.select(layer: 0, position: 44, queries: $0.baseAddress!, selection: selection) }
+        for h in 0..<2 {
+            var bounds: [Float] = []
+            for p in 0..<11 {
+                let rows = keys[(p * page)..<((p + 1) * page)].map { Array($0[(h * d)..<((h + 1) * d)]) }
+                let mn = (0..<d).map { c in rows.map { $0[c] }.min()! }, mx = (0..<d).map { c in rows.map { $0[c] }.max()! }
+                let stored = policy.pageBounds(layer: 0, kvHead: h, page: p)
+                XCTAssertEqual(stored.min, mn)
+                XCTAssertEqual(stored.max, mx)
+                bounds.append((0..<2).map { j in
+                    (0..<d).map { c in let qc = q[(h * 2 + j) * d + c]; return max(qc * mn[c], qc * mx[c]) }.reduce(0, +)
+                }.reduce(0, +))
+            }
+            // Budget ceil(0.3 · 45) = 14; the current page (11) holds 44 only: (14 - 0) / 4 = 3 pages.
+            let best = bounds.indices.sorted { bounds[$0] > bounds[$1] }.prefix(3).sorted()
+            let expected = best.flatMap { p in (p * page)..<((p + 1) * page) }.map { Int32($0) }
+            XCTAssertEqual(selection.positions[h], expected, "head \(h)")
+        }
+    }
+
     func testBudgetInPagesAndReadAll() {
         var rng = SplitMix64(seed: 8)
         let policy = QuestPolicy(config: config, page: 2, budget: TokenBudget(fraction: 0.5), firstManagedLayer: 0)

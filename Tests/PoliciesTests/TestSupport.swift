@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Tokenizer
 import XCTest
 @testable import Model
 import Numerics
@@ -106,8 +107,22 @@ enum RealModel {
         }
         BLASRuntime.setThreads(2)
         Parallel.threads = 2
-        let m = try LlamaModel(gguf: try GGUFFile(path: path))
+        let file = try GGUFFile(path: path)
+        let m = try LlamaModel(gguf: file)
         cached = m
+        tokenizer = try BPETokenizer.from(gguf: file)
         return m
+    }
+
+    nonisolated(unsafe) private static var tokenizer: BPETokenizer?
+
+    /// The first `count` tokens of a novel from the asset cache (no BOS), or a skip.
+    static func novelTokens(_ name: String, count: Int) throws -> [Int] {
+        _ = try model()
+        guard let path = try? Assets.novelPath(name, searchFrom: #filePath) else { throw XCTSkip("novel \(name) missing") }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let ids = Array(tokenizer!.encode(text).prefix(count))
+        guard ids.count == count else { throw XCTSkip("novel \(name) has fewer than \(count) tokens") }
+        return ids
     }
 }
