@@ -32,6 +32,8 @@ public final class StreamingMethod: KVMethod {
 
 final class StreamingPolicy: KVPolicy {
     let name = StreamingMethod.name
+    let name = StreamingMethod.name
+    let selectsAhead = true
     let firstManagedLayer: Int
     private let sinks: Int
     private let recent: TokenBudget
