@@ -21,7 +21,6 @@ public final class FlexGenMethod: KVMethod {
         let firstManagedLayer: Int
         /// Every row read crosses at fp16 (K and V: 4·headDim bytes).
         let transfer = TransferCost.rows(bytesPerRow: nil, extraBytesPerStep: 0)
-        let transfer = TransferCost.rows(bytesPerRow: nil, extraBytesPerStep: 0)
         let selectsAhead = true
         init(firstManagedLayer: Int) { self.firstManagedLayer = firstManagedLayer }
         func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection) {}

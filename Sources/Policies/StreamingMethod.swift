@@ -32,7 +32,6 @@ public final class StreamingMethod: KVMethod {
 
 final class StreamingPolicy: KVPolicy {
     let name = StreamingMethod.name
-    let name = StreamingMethod.name
     let selectsAhead = true
     let firstManagedLayer: Int
     private let sinks: Int
