@@ -6,6 +6,7 @@ import Model
 public enum PolicyRegistry {
     nonisolated(unsafe) public static let methods: [any KVMethod.Type] = [
         FullMethod.self,
+        InfiniGenMethod.self,
     ]
 
     public static var names: [String] { methods.map { $0.name } }
