@@ -21,29 +21,18 @@ final class InfiniGenUnitTests: XCTestCase {
         XCTAssertEqual(PartialColumns.choose(.union, queryMagnitude: flat, keyMagnitude: flat, count: 2), [0, 1])
     }
 
-    func testTopKIsDeterministicWithTies() {
-        let s: [Float] = [1, 3, 3, 2, 3, 0, 5]
-        s.withUnsafeBufferPointer { p in
-            XCTAssertEqual(TopK.indices(p, 1), [6])
-            XCTAssertEqual(TopK.indices(p, 3), [1, 2, 6])
-            XCTAssertEqual(TopK.indices(p, 5), [1, 2, 3, 4, 6])
-            XCTAssertEqual(TopK.indices(p, 0), [])
-            XCTAssertEqual(TopK.indices(p, 9), Array(0..<7))
-        }
-    }
-
-    func testTopKMatchesSortOnNoise() {
-        var state: UInt64 = 7
-        for n in [1, 2, 17, 300] {
-            let values: [Float] = (0..<n).map { _ in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Float((state >> 40) % 64)        // small range: many ties
-            }
-            for k in [1, n / 3, n - 1, n] where k >= 1 {
-                let expected = values.indices.sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }
-                    .prefix(k).sorted()
-                values.withUnsafeBufferPointer { XCTAssertEqual(TopK.indices($0, k), expected, "n \(n) k \(k)") }
-            }
+    /// Each KV head ranks positions by the max over its query heads; ties go to the lower
+    /// position; the result is ascending (TopK itself is tested in TopKTests).
+    func testTopPositionsUseTheGroupMaximum() {
+        // Two query heads, t = 5: head 0 favours position 1, head 1 position 3.
+        let scores: [Float] = [0, 9, 1, 1, 2,
+                               0, 0, 1, 8, 2]
+        scores.withUnsafeBufferPointer { p in
+            let s = p.baseAddress!
+            XCTAssertEqual(InfiniGenPolicy.topPositions(s, groupSize: 2, t: 5, resident: nil, k: 2), [1, 3])
+            XCTAssertEqual(InfiniGenPolicy.topPositions(s, groupSize: 2, t: 5, resident: nil, k: 3), [1, 3, 4])
+            XCTAssertEqual(InfiniGenPolicy.topPositions(s, groupSize: 2, t: 5, resident: [0, 2, 4], k: 2), [2, 4])
+            XCTAssertEqual(InfiniGenPolicy.topPositions(s, groupSize: 2, t: 5, resident: nil, k: 0), [])
         }
     }
 

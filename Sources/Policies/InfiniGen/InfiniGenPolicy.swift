@@ -235,6 +235,8 @@ public final class InfiniGenPolicy: KVPolicy {
         for (i, p) in positions.enumerated() {
             for j in 0..<G { group[i] = max(group[i], scores[j * t + Int(p)]) }
         }
-        return group.withUnsafeBufferPointer { TopK.indices($0, k) }.map { positions[$0] }
+        var topK = TopK(), chosen: [Int32] = []
+        group.withUnsafeBufferPointer { topK.select(k, of: $0.count, scores: $0.baseAddress!, into: &chosen) }
+        return chosen.map { positions[Int($0)] }
     }
 }
