@@ -43,16 +43,19 @@ public struct SpeedFig14Spec: ExperimentSpec {
     public init() {}
 
     public func configurations(profile: RunProfile) -> [Configuration] {
-        // Simulations take milliseconds: every profile runs every scheme. The artifact's
-        // schedule knobs (--overlap false) are a second set outside the quick profile.
-        let options = profile == .quick ? ["paper"] : ["paper", "artifact"]
-        return options.flatMap { o in
+        // Simulations take milliseconds: every profile runs every scheme, with the paper's
+        // schedule knobs and, as a second set, the artifact scripts' (--overlap false).
+        ["paper", "artifact"].flatMap { o in
             SpeedSchemes.all.map { SpeedPoint(scheme: $0.schedule, batch: 20, maxKV: 400, options: o).configuration }
         }
     }
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
         SpeedRecord.make(try SpeedPoint(config).simulate())
+    }
+
+    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
+        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {

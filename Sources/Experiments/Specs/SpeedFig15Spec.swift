@@ -26,15 +26,19 @@ public struct SpeedFig15Spec: ExperimentSpec {
 
     public init() {}
 
-    /// Milliseconds per point: every profile runs the whole sweep.
+    /// Milliseconds per point; quick keeps the ends and the middle (smaller golden file).
     public func configurations(profile: RunProfile) -> [Configuration] {
-        Self.batches.flatMap { b in
+        (profile == .quick ? [4, 12, 20] : Self.batches).flatMap { b in
             SpeedSchemes.all.map { SpeedPoint(scheme: $0.schedule, batch: b, maxKV: 409).configuration }
         }
     }
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
         SpeedRecord.make(try SpeedPoint(config).simulate())
+    }
+
+    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
+        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {

@@ -27,7 +27,8 @@ public struct SpeedFig16aSpec: ExperimentSpec {
     public init() {}
 
     public func configurations(profile: RunProfile) -> [Configuration] {
-        Self.prompts.flatMap { p in
+        // Quick keeps the shortest and the paper's longest prompt (smaller golden file).
+        (profile == .quick ? [384, 1920] : Self.prompts).flatMap { p in
             SpeedSchemes.flexgenFamily.map {
                 SpeedPoint(scheme: $0.schedule, batch: 8, prompt: p, maxKV: (p + 128) / 5).configuration
             }
@@ -36,6 +37,10 @@ public struct SpeedFig16aSpec: ExperimentSpec {
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
         SpeedRecord.make(try SpeedPoint(config).simulate())
+    }
+
+    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
+        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
@@ -81,6 +86,10 @@ public struct SpeedFig16bSpec: ExperimentSpec {
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
         SpeedRecord.make(try SpeedPoint(config).simulate())
+    }
+
+    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
+        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {

@@ -89,7 +89,7 @@ public struct SpeedFig17Spec: ExperimentSpec {
     /// Latencies built on measured fractions can move a token when the engine's last bits
     /// move: relative 1e-3 instead of exact.
     public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
-        origin == .modeled ? Tolerance(absolute: 1e-9, relative: 1e-3) : Tolerance(absolute: 1e-6, relative: 1e-4)
+        SpeedGolden.tolerance(valueName, origin, modeledRelative: 1e-3)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {

@@ -33,6 +33,9 @@ enum SpeculationCounts {
     /// simulator applies max_num_kv itself.
     static func policy(alpha: Int) -> String { "infinigen:alpha=\(alpha),budget=0" }
 
+    /// Whether the registry knows the policy (it is implemented in parallel elsewhere).
+    static var policyAvailable: Bool { (try? PolicyRegistry.parse(policy(alpha: 4))) != nil }
+
     struct Measurement: Sendable {
         var alpha: Int
         /// Mean over managed layers of rows read / rows available.

@@ -119,6 +119,19 @@ struct SpeedPoint: Sendable, Equatable {
         fraction = c["fraction"] == nil ? nil : try c.double("fraction")
     }
 
+    /// Names that exist and numbers in range, each failure one line naming the key.
+    func check() throws {
+        func fail(_ s: String) -> ExperimentError { ExperimentError("speed point \(scheme)/\(model)/\(hardware): \(s)") }
+        guard ScheduleRegistry.names.contains(scheme) else { throw fail("unknown scheme (\(ScheduleRegistry.names.joined(separator: ", ")))") }
+        guard ModelShape.bundledNames.contains(model) else { throw fail("unknown model shape") }
+        guard HardwareProfile.bundledNames.contains(hardware) else { throw fail("unknown hardware profile") }
+        guard ["paper", "artifact"].contains(options) else { throw fail("options '\(options)' must be paper or artifact") }
+        guard batch >= 1, prompt >= 1, generate >= 1 else { throw fail("batch, prompt and generate must be >= 1") }
+        guard maxKV >= 1 else { throw fail("max_kv must be >= 1") }
+        guard partialRatio > 0 && partialRatio <= 1 else { throw fail("partial_ratio must be in (0, 1]") }
+        if let fraction, !(0...1).contains(fraction) { throw fail("fraction must be in [0, 1]") }
+    }
+
     var scheduleOptions: ScheduleOptions {
         get throws {
             var o: ScheduleOptions
@@ -225,4 +238,18 @@ enum SpeedVersion {
     }()
 
     static func code(_ spec: String) -> String { "speed-1/\(spec)/offload-\(offloadData)" }
+}
+
+/// Golden-file tolerances of the modeled specs: exact for numbers (the model is
+/// deterministic). Only the primary numbers are pinned; derived ones (throughput, idle
+/// time) and free text (assumptions, labels) stay out to keep the files small.
+enum SpeedGolden {
+    static let pinned: Set<String> = ["total_s", "prefill_s", "decode_s", "device_busy_s", "host_busy_s",
+                                      "h2d_gb", "d2h_gb", "profile", "fraction_selected", "k_first_step", "k_last_step"]
+
+    static func tolerance(_ name: String, _ origin: Origin, modeledRelative: Double = 1e-9) -> Tolerance? {
+        guard pinned.contains(name) else { return nil }
+        return origin == .modeled ? Tolerance(absolute: 1e-9, relative: modeledRelative)
+                                  : Tolerance(absolute: 1e-6, relative: 1e-4)
+    }
 }

@@ -33,6 +33,10 @@ public struct SpeedWhatIfSpec: ExperimentSpec {
         SpeedRecord.make(try SpeedPoint(config).simulate())
     }
 
+    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
+        SpeedGolden.tolerance(valueName, origin)
+    }
+
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
         let profiles = Self.profiles.filter { h in results.contains { $0.point?.hardware == h } }
         var out = SpeedGroups.output(

@@ -30,29 +30,27 @@ struct ProfileCommand: ParsableCommand {
         try p.write(to: url)
 
         let gb = 1e9
+        func line(_ label: String, _ value: String) { print("  " + label.padding(toLength: 36, withPad: " ", startingAt: 0) + value) }
         print("measured on this machine (\(m.cpuCores) cores, BLAS core \(m.blasCore)) in "
               + String(format: "%.1f s", Date().timeIntervalSince(started)) + ":")
-        print(String(format: "  memcpy, 1 thread          %8.2f GB/s", m.memcpyOneThreadBytesPerSecond / gb))
-        print(String(format: "  memcpy, %2d threads        %8.2f GB/s", m.threads, m.memcpyAllThreadsBytesPerSecond / gb))
+        line("memcpy, 1 thread", String(format: "%8.2f GB/s", m.memcpyOneThreadBytesPerSecond / gb))
+        line("memcpy, \(m.threads) threads", String(format: "%8.2f GB/s", m.memcpyAllThreadsBytesPerSecond / gb))
         for (row, rate) in m.gatherOneThreadBytesPerSecond.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
-            print("  gather \(row)-byte rows, 1 thread " + String(format: "%8.2f GB/s", rate / gb))
+            line("gather \(row)-byte rows, 1 thread", String(format: "%8.2f GB/s", rate / gb))
         }
-        print(String(format: "  gather %d-byte rows, %d threads %6.2f GB/s", m.linkRowBytes, m.threads,
-                     m.gatherAllThreadsBytesPerSecond / gb))
+        line("gather \(m.linkRowBytes)-byte rows, \(m.threads) threads", String(format: "%8.2f GB/s", m.gatherAllThreadsBytesPerSecond / gb))
         for (shape, rate) in m.sgemmGFLOPS.sorted(by: { $0.key < $1.key }) {
-            print("  sgemm \(shape), 1 thread " + String(format: "%8.1f GFLOP/s", rate))
+            line("sgemm \(shape), 1 thread", String(format: "%8.1f GFLOP/s", rate))
         }
-        print(String(format: "  sgemm call overhead       %8.2f us", m.sgemmCallMicroseconds))
-        print(String(format: "  sgemv, 1 thread           %8.2f GFLOP/s (%.2f GB/s of matrix)", m.sgemvGFLOPS,
-                     m.sgemvBytesPerSecond / gb))
-        print(String(format: "  thread hand-off (one way) %8.2f us", m.handoffMicroseconds))
-        print(String(format: "  physical memory           %8.1f GiB", m.physicalMemoryBytes / 1_073_741_824))
+        line("sgemm call overhead", String(format: "%8.2f us", m.sgemmCallMicroseconds))
+        line("sgemv, 1 thread", String(format: "%8.2f GFLOP/s (%.2f GB/s of matrix)", m.sgemvGFLOPS, m.sgemvBytesPerSecond / gb))
+        line("thread hand-off (one way)", String(format: "%8.2f us", m.handoffMicroseconds))
+        line("physical memory", String(format: "%8.1f GiB", m.physicalMemoryBytes / 1_073_741_824))
         print("as a hardware profile:")
-        print(String(format: "  device (compute thread)   %8.1f GFLOP/s, %.2f GB/s", p.deviceFP16TensorTFLOPS * 1000,
-                     p.deviceMemoryBandwidthGBps))
-        print(String(format: "  link host->device         %8.2f GB/s (prefetch thread gathering rows)", p.h2dPinnedGBps))
-        print(String(format: "  link device->host         %8.2f GB/s", p.d2hPinnedGBps))
-        print(String(format: "  host gather, all threads  %8.2f GB/s", p.hostGatherGBps))
+        line("device (compute thread)", String(format: "%8.1f GFLOP/s, %.2f GB/s", p.deviceFP16TensorTFLOPS * 1000, p.deviceMemoryBandwidthGBps))
+        line("link host->device", String(format: "%8.2f GB/s (prefetch thread gathering rows)", p.h2dPinnedGBps))
+        line("link device->host", String(format: "%8.2f GB/s", p.d2hPinnedGBps))
+        line("host gather, all threads", String(format: "%8.2f GB/s", p.hostGatherGBps))
         print("wrote \(url.path) (profile name \(p.name)); use it with `infinigen simulate --hardware \(out)`")
     }
 }
