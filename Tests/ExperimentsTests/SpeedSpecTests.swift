@@ -139,6 +139,7 @@ final class SpeedSpecTests: XCTestCase {
         XCTAssertGreaterThan(low.meanFraction, 0)
         XCTAssertLessThanOrEqual(high.meanFraction, 1)
         XCTAssertGreaterThanOrEqual(high.meanFraction, low.meanFraction)
-        XCTAssertEqual(low.layerFractions.count, low.layerManaged.count)
+        XCTAssertEqual(low.layerFractions.count, low.layers.count)
+        XCTAssertTrue(low.layers.allSatisfy { $0 >= SpeculationCounts.spare })
     }
 }

@@ -29,19 +29,26 @@ enum SpeculationCounts {
         }
     }
 
+    /// Leading layers that read the whole cache (the artifact's layers 0 and 1; the
+    /// simulator's `denseLeadingLayers`). The engine reports layer spare-1 as managed
+    /// because it feeds the speculation, but it reads everything: only layers from
+    /// `spare` on select.
+    static let spare = 2
+
     /// Uncapped (budget 0, no max-kv): the raw threshold count is what is measured; the
     /// simulator applies max_num_kv itself.
-    static func policy(alpha: Int) -> String { "infinigen:alpha=\(alpha),budget=0" }
+    static func policy(alpha: Int) -> String { "infinigen:alpha=\(alpha),budget=0,spare=\(spare)" }
 
     /// Whether the registry knows the policy (it is implemented in parallel elsewhere).
     static var policyAvailable: Bool { (try? PolicyRegistry.parse(policy(alpha: 4))) != nil }
 
     struct Measurement: Sendable {
         var alpha: Int
-        /// Mean over managed layers of rows read / rows available.
+        /// Mean over the selecting layers (>= spare) of rows read / rows available.
         var meanFraction: Double
+        /// The selecting layers (>= spare) and their rows read / rows available.
+        var layers: [Int]
         var layerFractions: [Double]
-        var layerManaged: [Bool]
         var meanRowsRead: Double
         var recall: Double
         var mass: Double
@@ -65,13 +72,13 @@ enum SpeculationCounts {
             let recorder = try PolicyComparison.run(model: engine.model, reference: reference, policy: method.makePolicy(),
                                                     policyStart: setting.policyStart)
             let s = recorder.summary()
-            let managed = s.layers.filter(\.managed)
+            let managed = s.layers.filter { $0.managed && $0.layer >= spare }
             guard !managed.isEmpty else {
-                throw ExperimentError("\(policy(alpha: alpha)): no policy-managed layer in the trace")
+                throw ExperimentError("\(policy(alpha: alpha)): no selecting layer in the trace")
             }
             func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
             return Measurement(alpha: alpha, meanFraction: mean(managed.map(\.readFraction)),
-                               layerFractions: s.layers.map(\.readFraction), layerManaged: s.layers.map(\.managed),
+                               layers: managed.map(\.layer), layerFractions: managed.map(\.readFraction),
                                meanRowsRead: mean(managed.map(\.rowsRead)), recall: s.recall, mass: s.mass,
                                meanKL: s.meanKL, top1: s.top1Agreement, perplexity: s.perplexity,
                                perplexityFull: s.perplexityFull)
@@ -130,9 +137,8 @@ public struct SpeedSpeculationCountsSpec: ExperimentSpec {
         r.add("top1_agreement", m.top1, .measured)
         r.add("perplexity", m.perplexity, .measured)
         r.add("perplexity_full", m.perplexityFull, .measured)
-        // Managed layers only: the spared leading layers read everything by definition.
-        let managed = m.layerFractions.indices.filter { m.layerManaged[$0] }
-        r.addSeries("layer_fraction_selected", managed.map { m.layerFractions[$0] }, x: managed.map(Double.init),
+        // Selecting layers only: the spared leading layers read everything by definition.
+        r.addSeries("layer_fraction_selected", m.layerFractions, x: m.layers.map(Double.init),
                     .measured, unit: "fraction of context")
         return r
     }
@@ -161,10 +167,10 @@ public struct SpeedSpeculationCountsSpec: ExperimentSpec {
         }
         let tokens = (try? results.first?.configuration.int("tokens")) ?? 0
         let start = (try? results.first?.configuration.int("policy_start")) ?? 0
-        var panels = [PlotPanel(title: "Mean over managed layers", x: PlotAxis("alpha", unit: "logit units"),
-                                y: PlotAxis("tokens selected / context", unit: "%"), kind: .linespoints,
-                                series: [PlotSeries(name: "selected", x: alphas, y: fractions),
-                                         PlotSeries(name: "attention mass captured", x: alphas, y: masses)],
+        var panels = [PlotPanel(title: "Mean over the selecting layers (\(SpeculationCounts.spare) and up)",
+                                x: PlotAxis("alpha", unit: "logit units"), y: PlotAxis("share", unit: "%"), kind: .linespoints,
+                                series: [PlotSeries(name: "tokens selected, share of the context", x: alphas, y: fractions),
+                                         PlotSeries(name: "full-attention mass on them", x: alphas, y: masses)],
                                 key: .bottomRight)]
         if !layerSeries.isEmpty {
             panels.append(PlotPanel(title: "Per layer", x: PlotAxis("layer", unit: "index"),
@@ -173,7 +179,7 @@ public struct SpeedSpeculationCountsSpec: ExperimentSpec {
         }
         let plot = PlotSpec(id: id, title: "InfiniGen speculation, SmolLM2-135M, wiki, contexts \(start)-\(tokens - 1) tokens (measured)",
                             panels: panels, width: 1300, height: 550)
-        let table = ReportTable(title: "Selected share of the context per alpha (managed layers; measured)",
+        let table = ReportTable(title: "Selected share of the context per alpha (mean over the selecting layers; measured)",
                                 header: ["alpha", "selected", "rows per KV head", "recall", "attention mass",
                                          "KL vs full (nats)", "perplexity"], rows: rows)
         return ExperimentOutput(
