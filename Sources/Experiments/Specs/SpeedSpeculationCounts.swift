@@ -171,7 +171,7 @@ public struct SpeedSpeculationCountsSpec: ExperimentSpec {
                                 x: PlotAxis("alpha", unit: "logit units"), y: PlotAxis("share", unit: "%"), kind: .linespoints,
                                 series: [PlotSeries(name: "tokens selected, share of the context", x: alphas, y: fractions),
                                          PlotSeries(name: "full-attention mass on them", x: alphas, y: masses)],
-                                key: .bottomRight)]
+                                key: .topLeft)]
         if !layerSeries.isEmpty {
             panels.append(PlotPanel(title: "Per layer", x: PlotAxis("layer", unit: "index"),
                                     y: PlotAxis("tokens selected / context", unit: "%"), kind: .linespoints,
