@@ -33,6 +33,8 @@ from __future__ import annotations
 import os
 
 # numpy threads: 2 by default (the machine has 2 cores); set OPENBLAS_NUM_THREADS to change.
+# On a busy machine 1 is faster (2 OpenBLAS threads sharing one free core crawl): the
+# committed fixture was made with OPENBLAS_NUM_THREADS=1 in 22 minutes (about 130 tokens/s).
 for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "2")
 
@@ -224,6 +226,19 @@ def write_json_atomic(path: Path, obj: dict) -> int:
     return len(text.encode("utf-8"))
 
 
+def compare_to_fixture(path: Path, tasks: dict) -> None:
+    """For subset runs: the largest log-likelihood difference from the existing fixture."""
+    if not path.is_file():
+        return
+    old = json.loads(path.read_text(encoding="utf-8"))["tasks"]
+    for t, new in tasks.items():
+        pairs = [(a, b) for x, y in zip(new["items"], old[t]["items"])
+                 for a, b in zip(x["loglikelihoods"], y["loglikelihoods"])]
+        same = all(x == y for x, y in zip(new["items"], old[t]["items"]))
+        print(f"  {t} vs {path.name}: max |dll| {max(abs(a - b) for a, b in pairs):.3e}, "
+              f"items identical: {same}")
+
+
 NOTES = {
     "piqa": "OLMES rc 5-shot requests (piqa_rc_5shot.jsonl) as given; items = doc_id order.",
     "winogrande": "OLMES rc 5-shot requests (winogrande_rc_5shot.jsonl) as given; contexts differ "
@@ -290,9 +305,10 @@ def main() -> None:
         records, dt, n_tok = score_task(t, loaded[t], model, tok)
         acc = sum(r["predicted"] == r["gold"] for r in records) / len(records)
         print(f"{t}: {len(records)} items, acc {acc:.3f}, {dt:.0f} s, {n_tok} tokens", flush=True)
-        fixture["tasks"][t] = {"notes": NOTES[t], "seconds": round(dt, 1), "tokens": n_tok,
-                               "accuracy": acc, "items": records}
+        # No timings in the file: a rerun must reproduce it byte for byte.
+        fixture["tasks"][t] = {"notes": NOTES[t], "tokens": n_tok, "accuracy": acc, "items": records}
     if args.task:
+        compare_to_fixture(Path(args.out), fixture["tasks"])
         print("(subset run: fixture not written)")
     else:
         size = write_json_atomic(Path(args.out), fixture)
