@@ -1,6 +1,8 @@
+import Model
+
 /// Deterministic choice of in-context examples for tasks that have only one split
 /// (COPA and RTE: validation only). The rule, shared with scripts/reference/fewshot_ref.py:
-/// SplitMix64 seeded with the scored row's index; pool = every other row index in
+/// SplitMix64 (Model's generator) seeded with the scored row's index; pool = every other row index in
 /// ascending order; for k in 0..<shots, swap pool[k] with pool[k + next() % (pool.count - k)];
 /// the examples are pool[0..<shots] in that order. The scored row is never among them.
 public enum TasksSampler {
@@ -18,20 +20,5 @@ public enum TasksSampler {
             pool.swapAt(k, j)
         }
         return Array(pool.prefix(shots))
-    }
-}
-
-/// Vigna's SplitMix64: tiny, fully specified, identical in any language.
-public struct SplitMix64: Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

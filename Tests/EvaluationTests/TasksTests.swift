@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Model
 @testable import Evaluation
 
 /// Task loading from the cache and from hand-made files.
