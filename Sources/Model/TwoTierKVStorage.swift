@@ -19,6 +19,16 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
         public var demandRows = 0
     }
 
+    /// One `gather` call: which (layer, KV head) read how many cached rows (the query's
+    /// own row excluded), whether they had been prefetched, and how long the engine waited.
+    public struct RowRead: Sendable, Equatable {
+        public var layer: Int
+        public var kvHead: Int
+        public var rows: Int
+        public var prefetched: Bool
+        public var stallSeconds: Double
+    }
+
     let host: DenseKVStorage
     let kvHeads: Int
     let headDim: Int
@@ -27,7 +37,14 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
     private var pending: [Int: Job] = [:]           // (layer, head) key → job
     private var working: [Int: (FloatBuffer, FloatBuffer)] = [:]
     private var stats = Stats()
+    private var rowLog: [RowRead] = []
     private var stopped = false
+    /// Whether `gather` calls are logged (see `takeRowLog`); off by default.
+    public var logsRows: Bool {
+        get { condition.lock(); defer { condition.unlock() }; return logging }
+        set { condition.lock(); logging = newValue; condition.unlock() }
+    }
+    private var logging = false
 
     final class Job: @unchecked Sendable {
         let key: Int, layer: Int, head: Int
@@ -67,6 +84,14 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
         condition.lock(); stats = Stats(); condition.unlock()
     }
 
+    /// The gathers logged since the last call, in call order (empty unless `logsRows`).
+    public func takeRowLog() -> [RowRead] {
+        condition.lock(); defer { condition.unlock() }
+        let log = rowLog
+        rowLog.removeAll(keepingCapacity: true)
+        return log
+    }
+
     public func reserve(_ n: Int) {
         // The host buffers may move: no copy may be in flight.
         condition.lock()
@@ -99,7 +124,9 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
            job.positions.elementsEqual(positions.dropLast()) {
             let start = DispatchTime.now().uptimeNanoseconds
             while !job.done { condition.wait() }
-            stats.stallSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let waited = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            stats.stallSeconds += waited
+            if logging { rowLog.append(RowRead(layer: layer, kvHead: kvHead, rows: job.positions.count, prefetched: true, stallSeconds: waited)) }
             pending[key] = nil
             let (wk, wv) = working[key]!
             condition.unlock()
@@ -122,6 +149,7 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
         stats.copySeconds += seconds
         stats.demandRows += positions.count - 1
         stats.bytesCopied += Double((positions.count - 1) * 2 * d * 4)
+        if logging { rowLog.append(RowRead(layer: layer, kvHead: kvHead, rows: positions.count - 1, prefetched: false, stallSeconds: seconds)) }
         condition.unlock()
     }
 

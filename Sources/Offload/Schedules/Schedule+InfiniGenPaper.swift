@@ -79,7 +79,7 @@ public struct InfiniGenPaperSchedule: Schedule {
             }
             let keys = InfiniGenWork.tokens(run, step: step, layer: layer, cached: cached) + 1
             // The new partial key is appended in place.
-            let append = DeviceWork(flops: 0, bytes: Double(run.batch * run.model.kvHeads * InfiniGenWork.partialDim(run)) * run.model.bytes,
+            let append = DeviceWork(flops: 0, bytes: Double(run.batch * run.model.kvHeads * InfiniGenWork.partialDim(run)) * run.model.kvBytes,
                                     kernels: 1)
             var deps = [last]
             if let kv = kvReady[layer] { deps.append(kv) }

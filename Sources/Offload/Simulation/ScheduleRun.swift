@@ -95,7 +95,7 @@ public struct ScheduleRun: Sendable {
     /// Off-device weight bytes of one attention or MLP sublayer.
     func offDeviceWeightBytes(attention: Bool) -> Double {
         let elements = attention ? model.attentionWeightElements : model.mlpWeightElements
-        return Double(elements) * model.bytes * (1 - weightOnDevice)
+        return Double(elements) * model.weightBytes * (1 - weightOnDevice)
     }
 
     /// Device work of the prefill sublayers, shared by every schedule.
