@@ -41,7 +41,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: cpu),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Tokenizer", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: cpu),
-        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "Model", "Numerics", "Trace"], swiftSettings: cpu),
+        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "Model", "Numerics", "Trace", "GGUF", "Tokenizer"], swiftSettings: cpu),
         .testTarget(name: "OffloadTests", dependencies: ["Offload", "Trace"], swiftSettings: cpu),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "Policies"], swiftSettings: cpu),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: cpu),

@@ -6,6 +6,12 @@ import Model
 public enum PolicyRegistry {
     nonisolated(unsafe) public static let methods: [any KVMethod.Type] = [
         FullMethod.self,
+        FlexGenMethod.self,
+        QuantMethod.self,
+        H2OMethod.self,
+        StreamingMethod.self,
+        QuestMethod.self,
+        OracleMethod.self,
     ]
 
     public static var names: [String] { methods.map { $0.name } }

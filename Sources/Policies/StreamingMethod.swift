@@ -1,0 +1,63 @@
+import Model
+
+/// StreamingLLM (Xiao et al., 2024): the first `sinks` tokens (attention sinks) plus a
+/// window of the most recent cached tokens. Stateless: the same positions whether the
+/// run is teacher-forced or decoded.
+public final class StreamingMethod: KVMethod {
+    public static let name = "streaming"
+    public static let summary = "attention sinks (default 4 first tokens) + recent window (default 0.2 of the sequence)"
+    public static let parameters: [ParameterSpec] = [
+        ParameterSpec("sinks", .integer(0...1_000_000), default: .integer(4),
+                      help: "leading tokens always read (StreamingLLM's attention sinks)"),
+        ParameterSpec("recent", .real(0...1), default: .real(0.2),
+                      help: "recent window as a fraction of the sequence (cached tokens, rounded up)"),
+        ParameterSpec("recent-tokens", .integer(0...1_000_000), default: .integer(0),
+                      help: "recent window in tokens (0: use 'recent')"),
+    ]
+
+    let sinks: Int
+    let recent: TokenBudget
+    let spare: Int
+    let kvHeads: Int
+
+    public init(model: LlamaModel, parameters: ParameterValues, context: MethodContext) throws {
+        sinks = parameters.integer("sinks")
+        recent = TokenBudget(fraction: parameters.real("recent"), tokens: parameters.integer("recent-tokens"))
+        spare = parameters.integer("spare")
+        kvHeads = model.config.kvHeads
+    }
+
+    public func makePolicy() -> KVPolicy { StreamingPolicy(sinks: sinks, recent: recent, kvHeads: kvHeads, firstManagedLayer: spare) }
+}
+
+final class StreamingPolicy: KVPolicy {
+    let name = StreamingMethod.name
+    let selectsAhead = true
+    let firstManagedLayer: Int
+    private let sinks: Int
+    private let recent: TokenBudget
+    private let kvHeads: Int
+
+    init(sinks: Int, recent: TokenBudget, kvHeads: Int, firstManagedLayer: Int) {
+        self.sinks = sinks
+        self.recent = recent
+        self.kvHeads = kvHeads
+        self.firstManagedLayer = firstManagedLayer
+    }
+
+    /// Positions `0..<sinks` and `t - recent..<t`, ascending, or nil when that is all of them.
+    static func positions(at t: Int, sinks: Int, recent: Int) -> [Int32]? {
+        let s = min(sinks, t), windowStart = max(s, t - recent)
+        if windowStart <= s { return nil }
+        var list: [Int32] = []
+        list.reserveCapacity(s + t - windowStart)
+        for p in 0..<s { list.append(Int32(p)) }
+        for p in windowStart..<t { list.append(Int32(p)) }
+        return list
+    }
+
+    func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
+        let list = Self.positions(at: t, sinks: sinks, recent: recent.count(at: t))
+        for h in 0..<kvHeads { selection.positions[h] = list }
+    }
+}
