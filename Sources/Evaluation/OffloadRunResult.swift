@@ -15,6 +15,9 @@ public struct OffloadRunStep: Codable, Sendable, Equatable {
     public var demandRows: Int
     /// Time inside the policy's hooks (speculation, selection, bookkeeping).
     public var policySeconds: Double
+    /// CPU time of the engine thread during the step: below `computeSeconds` when other
+    /// processes took the core (a loaded machine).
+    public var engineCPUSeconds: Double
 
     /// What the engine's compute thread did: the step minus its waits.
     public var computeSeconds: Double { max(0, seconds - stallSeconds) }
@@ -57,6 +60,7 @@ public struct OffloadRunResult: Codable, Sendable, Equatable {
     public var medianStallSeconds: Double { Self.median(steps.map(\.stallSeconds)) }
     public var meanCopySeconds: Double { Self.mean(steps.map(\.copySeconds)) }
     public var meanPolicySeconds: Double { Self.mean(steps.map(\.policySeconds)) }
+    public var medianEngineCPUSeconds: Double { Self.median(steps.map(\.engineCPUSeconds)) }
     public var meanBytes: Double { Self.mean(steps.map(\.bytes)) }
     public var totalBytes: Double { steps.reduce(0) { $0 + $1.bytes } }
     /// Rows read over the whole run (every step, layer, sequence and KV head).

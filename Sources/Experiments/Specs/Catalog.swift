@@ -4,6 +4,7 @@ import Report
 public enum Catalog {
     public static let specs: [any ExperimentSpec] = [
         MotivationSpec(),
+        OffloadRunSpec(),
     ]
 
     public static func registerAll(in registry: ExperimentRegistry = .shared) throws {

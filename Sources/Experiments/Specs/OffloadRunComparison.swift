@@ -22,6 +22,40 @@ public struct OffloadRunComparison: Codable, Sendable, Equatable {
         public var modeledBytesPerStep: Double
         /// (modeled - measured) / measured step time.
         public var relativeError: Double { modeledStepSeconds / measuredStepSeconds - 1 }
+
+        public init(policy: String, schedule: String, reason: String, measuredStepSeconds: Double,
+                    measuredComputeSeconds: Double, measuredStallSeconds: Double, measuredBytesPerStep: Double,
+                    modeledStepSeconds: Double, modeledComputeSeconds: Double, modeledStallSeconds: Double,
+                    modeledBytesPerStep: Double) {
+            self.policy = policy
+            self.schedule = schedule
+            self.reason = reason
+            self.measuredStepSeconds = measuredStepSeconds
+            self.measuredComputeSeconds = measuredComputeSeconds
+            self.measuredStallSeconds = measuredStallSeconds
+            self.measuredBytesPerStep = measuredBytesPerStep
+            self.modeledStepSeconds = modeledStepSeconds
+            self.modeledComputeSeconds = modeledComputeSeconds
+            self.modeledStallSeconds = modeledStallSeconds
+            self.modeledBytesPerStep = modeledBytesPerStep
+        }
+
+        /// One run set against its simulation.
+        public init(run: OffloadRunResult, hardware: HardwareProfile, shape: ModelShape) throws {
+            let m = OffloadRunSimulation.mapping(for: run)
+            let sim = try OffloadRunSimulation.predict(run, hardware: hardware, shape: shape)
+            let steps = max(1, run.generate)
+            var compute = 0.0
+            for e in sim.timeline where e.step >= 1 && e.resource == .device { compute += e.end - e.start }
+            compute /= Double(steps)
+            let meanStep = sim.decodeStepSeconds.reduce(0, +) / Double(steps)
+            self.init(policy: run.policy, schedule: m.schedule, reason: m.reason,
+                      measuredStepSeconds: run.medianStepSeconds, measuredComputeSeconds: run.medianComputeSeconds,
+                      measuredStallSeconds: run.meanStallSeconds, measuredBytesPerStep: run.meanBytes,
+                      modeledStepSeconds: OffloadRunComparison.median(sim.decodeStepSeconds), modeledComputeSeconds: compute,
+                      modeledStallSeconds: max(0, meanStep - compute),
+                      modeledBytesPerStep: sim.bytesHostToDevice / Double(steps))
+        }
     }
 
     public var rows: [Row]
@@ -31,28 +65,19 @@ public struct OffloadRunComparison: Codable, Sendable, Equatable {
     /// Predictions closer than this (relative) are ties: their measured order is not checked.
     public var tieFraction: Double
 
-    public init(runs: [OffloadRunResult], hardware: HardwareProfile, shape: ModelShape,
-                tolerance: Double = 0.2, tieFraction: Double = 0.05) throws {
-        self.hardware = hardware.name
-        machine = runs.first?.machine ?? OffloadRun.machineDescription
+    public init(rows: [Row], hardware: String, machine: String, tolerance: Double = 0.2, tieFraction: Double = 0.05) {
+        self.rows = rows
+        self.hardware = hardware
+        self.machine = machine
         self.tolerance = tolerance
         self.tieFraction = tieFraction
-        rows = try runs.map { run in
-            let m = OffloadRunSimulation.mapping(for: run)
-            let sim = try OffloadRunSimulation.predict(run, hardware: hardware, shape: shape)
-            let steps = max(1, run.generate)
-            var compute = 0.0
-            for e in sim.timeline where e.step >= 1 && e.resource == .device { compute += e.end - e.start }
-            compute /= Double(steps)
-            let modeledStep = Self.median(sim.decodeStepSeconds)
-            let meanStep = sim.decodeStepSeconds.reduce(0, +) / Double(steps)
-            return Row(policy: run.policy, schedule: m.schedule, reason: m.reason,
-                       measuredStepSeconds: run.medianStepSeconds, measuredComputeSeconds: run.medianComputeSeconds,
-                       measuredStallSeconds: run.meanStallSeconds, measuredBytesPerStep: run.meanBytes,
-                       modeledStepSeconds: modeledStep, modeledComputeSeconds: compute,
-                       modeledStallSeconds: max(0, meanStep - compute),
-                       modeledBytesPerStep: sim.bytesHostToDevice / Double(steps))
-        }
+    }
+
+    public init(runs: [OffloadRunResult], hardware: HardwareProfile, shape: ModelShape,
+                tolerance: Double = 0.2, tieFraction: Double = 0.05) throws {
+        self.init(rows: try runs.map { try Row(run: $0, hardware: hardware, shape: shape) }, hardware: hardware.name,
+                  machine: runs.first?.machine ?? OffloadRun.machineDescription,
+                  tolerance: tolerance, tieFraction: tieFraction)
     }
 
     /// Every modeled step time within `tolerance` of the measured one.

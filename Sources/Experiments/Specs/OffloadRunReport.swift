@@ -18,6 +18,7 @@ public enum OffloadRunReport {
                 ["step time (median)", ms(r.medianStepSeconds)],
                 ["step time (mean)", ms(r.meanStepSeconds)],
                 ["compute per step (median)", ms(r.medianComputeSeconds)],
+                ["engine thread CPU per step (median)", ms(r.medianEngineCPUSeconds)],
                 ["stall per step (mean)", ms(r.meanStallSeconds)],
                 ["copy per step (mean)", ms(r.meanCopySeconds)],
                 ["policy hooks per step (mean)", ms(r.meanPolicySeconds)],

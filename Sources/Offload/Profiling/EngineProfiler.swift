@@ -17,15 +17,15 @@ import Numerics
 /// prefetch thread's copy rate is the link.
 public struct EngineProfiler: Sendable {
     public struct Settings: Sendable {
-        public var contexts = [64, 1024]
-        public var steps = 12
+        public var contexts = [64, 384, 704, 1024]
+        public var steps = 16
         /// Whole measurements per context; the fastest (least disturbed) one counts.
-        public var repetitions = 2
+        public var repetitions = 1
         public init() {}
 
         public static var quick: Settings {
             var s = Settings()
-            s.contexts = [32, 256]
+            s.contexts = [32, 128, 256]
             s.steps = 6
             s.repetitions = 1
             return s
@@ -71,6 +71,9 @@ public struct EngineProfiler: Sendable {
     }
 
     /// Median step at one context: prefill `context` tokens, then `steps` decode steps.
+    /// The engine's work is its thread's CPU time minus the demand fetch of layer 0 (which
+    /// no earlier layer can prefetch); the link is the prefetch thread's CPU time per byte.
+    /// CPU clocks keep the numbers steady when other processes share the machine.
     func decode(model: LlamaModel, context: Int) throws -> EngineMeasurements.Point {
         let c = model.config
         var rng = SplitMix64(seed: 0x5EED + UInt64(context))
@@ -81,24 +84,24 @@ public struct EngineProfiler: Sendable {
         let seq = model.newSequence(capacity: tokens.count + 1, storage: store)
         try model.forward([(seq, Array(tokens[0..<context]))], logits: .none)
         var walls: [Double] = [], stalls: [Double] = [], computes: [Double] = []
-        var copy = 0.0, bytes = 0.0
+        var copyCPU = 0.0, prefetchedBytes = 0.0
+        let rowBytes = Double(2 * c.headDim * 4)
         for t in context..<tokens.count {
             store.resetStats()
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, cpu = TwoTierKVStorage.threadCPUSeconds()
             try model.forward([(seq, [tokens[t]])], logits: .last)
+            let engineCPU = TwoTierKVStorage.threadCPUSeconds() - cpu
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let m = store.measured
             walls.append(wall)
             stalls.append(m.stallSeconds)
-            computes.append(max(0, wall - m.stallSeconds))
-            // Layer 0 has nothing to overlap with and is fetched by the engine itself; the
-            // link rate is the prefetch thread's.
-            copy += m.copySeconds
-            bytes += m.bytesCopied
+            computes.append(max(0, engineCPU - m.demandCPUSeconds))
+            copyCPU += m.copyCPUSeconds - m.demandCPUSeconds
+            prefetchedBytes += Double(m.prefetchedRows) * rowBytes
         }
         return EngineMeasurements.Point(context: context, stepSeconds: Self.median(walls),
                                         stallSeconds: Self.median(stalls), computeSeconds: Self.median(computes),
-                                        copyBytesPerSecond: copy > 0 ? bytes / copy : 0)
+                                        copyBytesPerSecond: copyCPU > 0 ? prefetchedBytes / copyCPU : 0)
     }
 
     static func median(_ xs: [Double]) -> Double {
@@ -114,9 +117,9 @@ public struct EngineMeasurements: Codable, Sendable, Equatable {
         public var context: Int
         public var stepSeconds: Double
         public var stallSeconds: Double
-        /// Step minus waits for rows: the engine thread's own work.
+        /// The engine thread's own work: its CPU time minus demand fetches.
         public var computeSeconds: Double
-        /// Rows copied per second by the store (prefetch thread and demand fetches).
+        /// Rows copied per second of the prefetch thread's CPU time.
         public var copyBytesPerSecond: Double
     }
 

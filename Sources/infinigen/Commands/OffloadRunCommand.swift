@@ -39,6 +39,9 @@ struct OffloadRunCommand: ParsableCommand {
     @Option(help: "Text the tokens come from: wiki, a novel name or a file path.")
     var text = "wiki"
 
+    @Option(help: "Run every policy this many times (round-robin) and keep each one's fastest run.")
+    var repeats = 1
+
     @Flag(help: "Feed the greedy argmax instead of the text's next token (less repeatable).")
     var greedy = false
 
@@ -59,6 +62,7 @@ struct OffloadRunCommand: ParsableCommand {
         guard (1...16384).contains(prompt) else { throw ValidationError("--prompt must be in 1...16384 (got \(prompt))") }
         guard (1...4096).contains(generate) else { throw ValidationError("--generate must be in 1...4096 (got \(generate))") }
         guard (1...64).contains(batch) else { throw ValidationError("--batch must be in 1...64 (got \(batch))") }
+        guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be in 1...20 (got \(repeats))") }
         for p in policies { _ = try PolicyRegistry.parse(p) }
     }
 
@@ -77,12 +81,8 @@ struct OffloadRunCommand: ParsableCommand {
             try OffloadRun.checkTwoTier(method, spec: spec, config: model.config)
             methods.append((spec, method))
         }
-        var results: [OffloadRunResult] = []
-        for (spec, method) in methods {
-            note("offload run: \(spec), prompt \(prompt), \(generate) steps, batch \(batch)...")
-            results.append(try OffloadRun.run(model: model, method: method, spec: spec, textTokens: ids, text: text,
-                                              settings: settings))
-        }
+        let results = try OffloadRun.runAll(model: model, methods: methods, textTokens: ids, text: text,
+                                            settings: settings, repeats: repeats, log: { note($0) })
         var comparison: OffloadRunComparison?
         if compareSim {
             let url = URL(fileURLWithPath: profile)
