@@ -70,11 +70,11 @@ extension LlamaModel {
         let seq = ch.sequence, row = ch.row0 + i, pos = ch.position0 + i
         let managed = seq.managed(layer: l, position: pos)
         let task = RowTask(sequence: seq, row: row, position: pos, managed: managed, kvHeads: c.kvHeads)
-        if let policy = seq.policy, l >= policy.firstManagedLayer {
+        if let policy = seq.policy, l >= policy.firstObservedLayer {
             policy.observeInput(layer: l, position: pos, input: x.pointer + row * c.hiddenSize)
             policy.observeKeys(layer: l, position: pos, keys: k.pointer + row * c.kvDim, values: v.pointer + row * c.kvDim)
         }
-        let wantsWeights = seq.policy.map { l >= $0.firstManagedLayer && $0.wantsAttentionWeights } ?? false
+        let wantsWeights = seq.policy.map { l >= $0.firstObservedLayer && $0.wantsAttentionWeights } ?? false
         var selection = seq.selection
         if managed {
             if let ahead = seq.aheadFor, ahead == (l, pos) {
@@ -124,7 +124,7 @@ extension LlamaModel {
     }
 
     private func finish(_ task: RowTask, layer l: Int) {
-        guard let policy = task.sequence.policy, l >= policy.firstManagedLayer, policy.wantsAttentionWeights else { return }
+        guard let policy = task.sequence.policy, l >= policy.firstObservedLayer, policy.wantsAttentionWeights else { return }
         for h in 0..<config.kvHeads {
             guard let w = task.weights[h] else { continue }
             task.positions[h].withUnsafeBufferPointer { p in
@@ -184,7 +184,7 @@ extension LlamaModel {
         let c = config, d = c.headDim, G = c.groupSize
         let scale = 1 / Float(d).squareRoot()
         let seq = ch.sequence
-        let policy = seq.policy.flatMap { l >= $0.firstManagedLayer ? $0 : nil }
+        let policy = seq.policy.flatMap { l >= $0.firstObservedLayer ? $0 : nil }
         let keepWeights = policy?.wantsAttentionWeights ?? false
         let total = ch.position0 + rows
         // Non-dense storage: gather everything once.

@@ -29,6 +29,9 @@ public protocol KVPolicy: AnyObject {
     var name: String { get }
     /// Layers with a lower index always read the full cache (the artifact spares 0 and 1).
     var firstManagedLayer: Int { get }
+    /// The observe hooks run from this layer on (default: `firstManagedLayer`); lower it to
+    /// watch a spared layer, as InfiniGen does to speculate for the first managed one.
+    var firstObservedLayer: Int { get }
     /// Whether `observeAttention` should receive attention weights (costs a copy).
     var wantsAttentionWeights: Bool { get }
     /// Whether `select(l+1, t)` may be called while layer l runs, before the hooks of
@@ -58,6 +61,7 @@ public protocol KVPolicy: AnyObject {
 
 public extension KVPolicy {
     var firstManagedLayer: Int { 2 }
+    var firstObservedLayer: Int { firstManagedLayer }
     var transfer: TransferCost { .rows(bytesPerRow: nil, extraBytesPerStep: 0) }
     var selectsAhead: Bool { false }
     var wantsAttentionWeights: Bool { false }

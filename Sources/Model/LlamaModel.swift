@@ -10,6 +10,10 @@ public final class LlamaModel: @unchecked Sendable {
     public let config: LlamaConfig
     public let weights: LlamaWeights
     let rotary: RotaryTable
+    /// Every matrix product gives each row exactly what a one-token step would (see
+    /// `WeightMatrix.matmul`): decode and teacher-forced runs then agree bit for bit.
+    /// Off by default (prefill is faster with sgemm).
+    public var batchInvariant = false
     /// Stands in for queries when a policy selects a layer ahead (it must not read them).
     let zeroQueries: FloatBuffer
 
@@ -90,9 +94,9 @@ public final class LlamaModel: @unchecked Sendable {
             for r in 0..<rows {
                 Kernels.rmsNorm(h.pointer + r * D, weight: w.attnNorm.pointer, out: x.pointer + r * D, n: D, eps: c.rmsEps)
             }
-            w.wq.matmul(x.pointer, m: rows, q.pointer)
-            w.wk.matmul(x.pointer, m: rows, k.pointer)
-            w.wv.matmul(x.pointer, m: rows, v.pointer)
+            w.wq.matmul(x.pointer, m: rows, q.pointer, batchInvariant: batchInvariant)
+            w.wk.matmul(x.pointer, m: rows, k.pointer, batchInvariant: batchInvariant)
+            w.wv.matmul(x.pointer, m: rows, v.pointer, batchInvariant: batchInvariant)
             for ch in chunks {
                 for i in 0..<ch.count {
                     let cs = rotary.at(ch.position0 + i), row = ch.row0 + i
@@ -105,17 +109,17 @@ public final class LlamaModel: @unchecked Sendable {
                 }
             }
             attention(layer: l, chunks: chunks, x: x, q: q, k: k, v: v, out: att)
-            w.wo.matmul(att.pointer, m: rows, tmp.pointer)
+            w.wo.matmul(att.pointer, m: rows, tmp.pointer, batchInvariant: batchInvariant)
             Kernels.add(h.pointer, tmp.pointer, rows * D)
 
             // MLP block.
             for r in 0..<rows {
                 Kernels.rmsNorm(h.pointer + r * D, weight: w.ffnNorm.pointer, out: x.pointer + r * D, n: D, eps: c.rmsEps)
             }
-            w.wGate.matmul(x.pointer, m: rows, gate.pointer)
-            w.wUp.matmul(x.pointer, m: rows, up.pointer)
+            w.wGate.matmul(x.pointer, m: rows, gate.pointer, batchInvariant: batchInvariant)
+            w.wUp.matmul(x.pointer, m: rows, up.pointer, batchInvariant: batchInvariant)
             Kernels.swiglu(gate.pointer, up.pointer, rows * F)
-            w.wDown.matmul(gate.pointer, m: rows, tmp.pointer)
+            w.wDown.matmul(gate.pointer, m: rows, tmp.pointer, batchInvariant: batchInvariant)
             Kernels.add(h.pointer, tmp.pointer, rows * D)
         }
         for ch in chunks { ch.sequence.length = ch.position0 + ch.count }
@@ -135,7 +139,7 @@ public final class LlamaModel: @unchecked Sendable {
             n += count
         }
         let all = FloatBuffer(count: n * c.vocabSize, zeroed: false)
-        weights.output.matmul(x.pointer, m: n, all.pointer)
+        weights.output.matmul(x.pointer, m: n, all.pointer, batchInvariant: batchInvariant)
         if picked.count == 1 { return [all] }
         let outputs = picked.map { p -> FloatBuffer in
             let out = FloatBuffer(count: p.count * c.vocabSize, zeroed: false)

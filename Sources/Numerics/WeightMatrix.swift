@@ -81,10 +81,18 @@ public final class WeightMatrix: @unchecked Sendable {
     }
 
     /// Y[m × rows] = X[m × cols] · Wᵀ. Small m streams the compressed rows once for all
-    /// vectors; larger m uses sgemm on the f32 copy.
-    public func matmul(_ x: UnsafePointer<Float>, m: Int, _ y: UnsafeMutablePointer<Float>) {
+    /// vectors; larger m uses sgemm on the f32 copy. With `batchInvariant` every row of Y
+    /// comes out bit for bit as a single-vector product would give it, whatever m is (the
+    /// compressed kernels accumulate each vector in the same order at any batch size;
+    /// sgemm does not) — slower for large m, but decode and teacher-forced runs then agree
+    /// exactly, which a quantized cache needs (its rounding amplifies last-bit differences).
+    public func matmul(_ x: UnsafePointer<Float>, m: Int, _ y: UnsafeMutablePointer<Float>, batchInvariant: Bool = false) {
         if m == 1 { gemv(x, y); return }
-        if m <= QuantKernels.maxFusedBatch && format != .f32 {
+        if format == .f32 && batchInvariant {
+            for i in 0..<m { gemv(x + i * cols, y + i * rows) }
+            return
+        }
+        if format != .f32 && (m <= QuantKernels.maxFusedBatch || batchInvariant) {
             Parallel.chunks(rows, granule: 16) { s, e in
                 switch self.format {
                 case .q4_1:

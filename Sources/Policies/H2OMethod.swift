@@ -58,8 +58,6 @@ final class H2OPolicy: KVPolicy {
     let name = H2OMethod.name
     let firstManagedLayer: Int
     let wantsAttentionWeights = true
-    /// The choice for (l, t) uses scores and kept sets up to t-1 only.
-    let selectsAhead = true
     private let heavy: TokenBudget
     private let recent: TokenBudget
     private let kvHeads: Int

@@ -12,6 +12,7 @@ public enum PolicyRegistry {
         StreamingMethod.self,
         QuestMethod.self,
         OracleMethod.self,
+        InfiniGenMethod.self,
     ]
 
     public static var names: [String] { methods.map { $0.name } }

@@ -19,6 +19,7 @@ public final class TimedPolicy: KVPolicy {
 
     public var name: String { inner.name }
     public var firstManagedLayer: Int { inner.firstManagedLayer }
+    public var firstObservedLayer: Int { inner.firstObservedLayer }
     public var wantsAttentionWeights: Bool { inner.wantsAttentionWeights }
     public var selectsAhead: Bool { inner.selectsAhead }
     public var transfer: TransferCost { inner.transfer }

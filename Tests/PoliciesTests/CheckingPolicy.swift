@@ -20,6 +20,8 @@ final class CheckingPolicy: KVPolicy {
 
     var name: String { inner.name }
     var firstManagedLayer: Int { inner.firstManagedLayer }
+    var firstObservedLayer: Int { inner.firstObservedLayer }
+    var selectsAhead: Bool { inner.selectsAhead }
     var wantsAttentionWeights: Bool { inner.wantsAttentionWeights }
     var transfer: TransferCost { inner.transfer }
     func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage { inner.makeStorage(config: config, capacity: capacity) }

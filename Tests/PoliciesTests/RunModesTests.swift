@@ -16,6 +16,9 @@ final class RunModesTests: XCTestCase {
         Parallel.threads = 2
         BLASRuntime.setThreads(2)
         let model = try LlamaModel(gguf: try GGUFFile(path: path))
+        // Same per-row arithmetic at every batch size, so the comparison is exact even for
+        // the quantized cache (whose rounding turns last-bit differences into whole steps).
+        model.batchInvariant = true
         // A fixed, varied token sequence (no tokenizer needed): ids from a seeded generator.
         var rng = SplitMix64(seed: 7)
         let tokens = (0..<160).map { _ in Int(rng.next() % 20000) + 100 }
@@ -66,7 +69,8 @@ final class RunModesTests: XCTestCase {
                 var offRows = [try model.forward([(off, Array(tokens[0..<prompt]))], logits: .all)[0]]
                 for t in prompt..<tokens.count { offRows.append(try model.forward([(off, [tokens[t]])])[0]) }
                 for (i, r) in offRows.enumerated() {
-                    XCTAssertEqual(r.array, rows[i].array, "\(spec) policyStart \(policyStart): two-tier decode step \(i)")
+                    let same = (0..<r.count).allSatisfy { r[$0] == rows[i][$0] }
+                    XCTAssertTrue(same, "\(spec) policyStart \(policyStart): two-tier decode step \(i) differs")
                 }
             }
         }
