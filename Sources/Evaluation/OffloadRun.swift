@@ -54,8 +54,10 @@ public enum OffloadRun {
     ///
     /// The engine runs on one thread (`Parallel.threads` and the BLAS threads are set to 1
     /// for the run and restored afterwards); the prefetch threads use the other cores.
+    /// `onStep(step, logits)` sees each decode step's logits (one row per sequence).
     public static func run(model: LlamaModel, method: any KVMethod, spec: String, textTokens: [Int],
-                           text: String, settings: Settings) throws -> OffloadRunResult {
+                           text: String, settings: Settings,
+                           onStep: ((Int, [FloatBuffer]) -> Void)? = nil) throws -> OffloadRunResult {
         try settings.validate()
         let c = model.config
         try checkTwoTier(method, spec: spec, config: c)
@@ -109,6 +111,7 @@ public enum OffloadRun {
             _ = lap()
             logits = try model.forward(zip(states, next).map { ($0, [$1]) }, logits: .last)
             let seconds = lap()
+            onStep?(step, logits)
             var record = OffloadRunStep(seconds: seconds, stallSeconds: 0, copySeconds: 0, bytes: 0,
                                         prefetchedRows: 0, demandRows: 0, policySeconds: 0,
                                         engineCPUSeconds: TwoTierKVStorage.threadCPUSeconds() - cpu0)
