@@ -20,7 +20,14 @@ extension LlamaModel {
                 firstManaged = i
                 break
             }
-            if firstManaged > 1 {
+            if firstManaged > 1 && batchInvariant {
+                // Row by row, as decode computes them (sgemm would round differently).
+                for i in 0..<firstManaged {
+                    let task = prepareRow(layer: l, chunk: ch, index: i, x: x, q: q, k: k, v: v)
+                    run([task], layer: l, q: q, out: out)
+                    finish(task, layer: l)
+                }
+            } else if firstManaged > 1 {
                 causalBlock(layer: l, chunk: ch, rows: firstManaged, x: x, q: q, k: k, v: v, out: out)
             } else if firstManaged == 1 {
                 wave.append(prepareRow(layer: l, chunk: ch, index: 0, x: x, q: q, k: k, v: v))
@@ -85,7 +92,6 @@ extension LlamaModel {
             }
             seq.aheadFor = nil
         }
-        if ch.count == 1 { selectAhead(layer: l + 1, sequence: seq, position: pos) }
         for h in 0..<c.kvHeads {
             if managed, var list = selection.positions[h] {
                 list.append(Int32(pos))
@@ -95,6 +101,8 @@ extension LlamaModel {
             }
             if wantsWeights { task.weights[h] = FloatBuffer(count: c.groupSize * task.readCount(h), zeroed: false) }
         }
+        // Only now: choosing the next layer's rows reuses the ahead selection read above.
+        if ch.count == 1 { selectAhead(layer: l + 1, sequence: seq, position: pos) }
         return task
     }
 

@@ -21,7 +21,7 @@ final class RunModesTests: XCTestCase {
         model.batchInvariant = true
         // A fixed, varied token sequence (no tokenizer needed): ids from a seeded generator.
         var rng = SplitMix64(seed: 7)
-        let tokens = (0..<160).map { _ in Int(rng.next() % 20000) + 100 }
+        let tokens = (0..<80).map { _ in Int(rng.next() % 20000) + 100 }
         shared = (model, tokens)
         return (model, tokens)
     }
@@ -39,7 +39,7 @@ final class RunModesTests: XCTestCase {
         let V = model.config.vocabSize
         let names = Set(PolicyRegistry.names)
         for spec in Self.specs where names.contains(String(spec.split(separator: ":")[0])) {
-            for policyStart in [0, 64] {
+            for policyStart in [0, 40] {
                 let method = try PolicyRegistry.make(spec, model: model, context: Self.context)
                 let tf = model.newSequence(policy: method.makePolicy(), policyStart: policyStart, capacity: tokens.count)
                 let all = try model.forward([(tf, tokens)], logits: .all)[0]

@@ -4,6 +4,13 @@ import Report
 public enum Catalog {
     public static let specs: [any ExperimentSpec] = [
         MotivationSpec(),
+        SpeedFig14Spec(),
+        SpeedWhatIfSpec(),
+        SpeedFig15Spec(),
+        SpeedFig16aSpec(),
+        SpeedFig16bSpec(),
+        SpeedSpeculationCountsSpec(),
+        SpeedFig17Spec(),
         OffloadRunSpec(),
     ]
 

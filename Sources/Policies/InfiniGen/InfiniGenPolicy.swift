@@ -187,9 +187,13 @@ public final class InfiniGenPolicy: KVPolicy {
         guard let p = pending.removeValue(forKey: target), !p.positions.isEmpty else { return }
         let m = p.positions.count, d = c.headDim, G = c.groupSize
         let q = FloatBuffer(count: m * c.qDim, zeroed: false)
+        // One matrix-vector product per row, in decode and teacher-forced runs alike: a
+        // batched sgemm would round differently and flip threshold counts between modes.
         p.rows.withUnsafeBufferPointer { x in
-            BLAS.gemmABt(m: m, n: c.qDim, k: c.hiddenSize, a: x.baseAddress!, lda: c.hiddenSize,
-                         b: plan.queryWeights[target].pointer, ldb: c.hiddenSize, c: q.pointer, ldc: c.qDim)
+            for r in 0..<m {
+                BLAS.gemv(rows: c.qDim, cols: c.hiddenSize, a: plan.queryWeights[target].pointer, lda: c.hiddenSize,
+                          x: x.baseAddress! + r * c.hiddenSize, y: q.pointer + r * c.qDim)
+            }
         }
         let buffer = partialQueries[target] ?? RowBuffer(width: plan.rowWidths[target])
         buffer.reserve((p.positions.max() ?? 0) + 1)
