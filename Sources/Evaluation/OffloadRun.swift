@@ -114,12 +114,13 @@ public enum OffloadRun {
             onStep?(step, logits)
             var record = OffloadRunStep(seconds: seconds, stallSeconds: 0, copySeconds: 0, bytes: 0,
                                         prefetchedRows: 0, demandRows: 0, policySeconds: 0,
-                                        engineCPUSeconds: TwoTierKVStorage.threadCPUSeconds() - cpu0)
+                                        engineCPUSeconds: TwoTierKVStorage.threadCPUSeconds() - cpu0, demandSeconds: 0)
             var stepRows = [[Int]](repeating: [Int](repeating: 0, count: settings.batch * c.kvHeads), count: c.layers)
             for (b, store) in stores.enumerated() {
                 let m = store.measured
                 record.stallSeconds += m.stallSeconds
                 record.copySeconds += m.copySeconds
+                record.demandSeconds += m.demandSeconds
                 record.bytes += m.bytesCopied
                 record.prefetchedRows += m.prefetchedRows
                 record.demandRows += m.demandRows

@@ -15,9 +15,17 @@ public struct OffloadRunStep: Codable, Sendable, Equatable {
     public var demandRows: Int
     /// Time inside the policy's hooks (speculation, selection, bookkeeping).
     public var policySeconds: Double
-    /// CPU time of the engine thread during the step: below `computeSeconds` when other
-    /// processes took the core (a loaded machine).
+    /// CPU time of the engine thread during the step (demand fetches included): below
+    /// `seconds - stallSeconds + demandSeconds` when other processes took the core.
     public var engineCPUSeconds: Double
+    /// The part of the stall spent fetching rows on demand (on the engine thread); the
+    /// rest is waiting for the prefetch thread.
+    public var demandSeconds: Double
+
+    /// The step on the engine thread's CPU clock: its CPU time plus its waits for the
+    /// prefetch thread. Equal to `seconds` on an idle machine; much less sensitive to
+    /// other processes sharing the cores.
+    public var cpuClockSeconds: Double { engineCPUSeconds + max(0, stallSeconds - demandSeconds) }
 
     /// What the engine's compute thread did: the step minus its waits.
     public var computeSeconds: Double { max(0, seconds - stallSeconds) }
@@ -61,6 +69,7 @@ public struct OffloadRunResult: Codable, Sendable, Equatable {
     public var meanCopySeconds: Double { Self.mean(steps.map(\.copySeconds)) }
     public var meanPolicySeconds: Double { Self.mean(steps.map(\.policySeconds)) }
     public var medianEngineCPUSeconds: Double { Self.median(steps.map(\.engineCPUSeconds)) }
+    public var medianCPUClockSeconds: Double { Self.median(steps.map(\.cpuClockSeconds)) }
     public var meanBytes: Double { Self.mean(steps.map(\.bytes)) }
     public var totalBytes: Double { steps.reduce(0) { $0 + $1.bytes } }
     /// Rows read over the whole run (every step, layer, sequence and KV head).

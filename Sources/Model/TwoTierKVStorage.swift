@@ -20,6 +20,9 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
         public var copyCPUSeconds = 0.0
         /// The part of `copyCPUSeconds` spent in demand fetches, on the engine's thread.
         public var demandCPUSeconds = 0.0
+        /// The part of `stallSeconds` (and `copySeconds`) spent in demand fetches; the rest
+        /// of the stall is waiting for the prefetch thread.
+        public var demandSeconds = 0.0
         public var bytesCopied = 0.0
         public var prefetchedRows = 0
         public var demandRows = 0
@@ -63,7 +66,10 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
         }
     }
 
-    public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int = 256) {
+    /// `prefetching: false` turns the store into demand fetching only (the engine then
+    /// never asks for rows early): the baseline a prefetch is measured against.
+    public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int = 256, prefetching: Bool = true) {
+        prefetches = prefetching
         host = DenseKVStorage(layers: layers, kvHeads: kvHeads, headDim: headDim, capacity: capacity)
         self.kvHeads = kvHeads
         self.headDim = headDim
@@ -81,7 +87,7 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
 
     public var capacity: Int { host.capacity }
     public var bytesPerTokenPerLayer: Double { host.bytesPerTokenPerLayer }
-    public var prefetches: Bool { true }
+    public let prefetches: Bool
 
     public var measured: Stats {
         condition.lock(); defer { condition.unlock() }
@@ -177,6 +183,7 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
         condition.lock()
         stats.stallSeconds += seconds
         stats.copySeconds += seconds
+        stats.demandSeconds += seconds
         stats.copyCPUSeconds += cpuSeconds
         stats.demandCPUSeconds += cpuSeconds
         stats.demandRows += demand

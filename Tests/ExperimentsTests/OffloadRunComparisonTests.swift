@@ -48,7 +48,7 @@ final class OffloadRunComparisonTests: XCTestCase {
                         "quest": "flexgen-h2o", "oracle": "flexgen-h2o", "infinigen": "infinigen-paper"]
         for (row, name) in zip(comparison.rows, specs) {
             XCTAssertEqual(row.schedule, expected[name], name)
-            for v in [row.measuredStepSeconds, row.modeledStepSeconds, row.modeledComputeSeconds, row.measuredBytesPerStep,
+            for v in [row.measuredStepSeconds, row.measuredCPUClockStepSeconds, row.modeledStepSeconds, row.modeledComputeSeconds, row.measuredBytesPerStep,
                       row.modeledBytesPerStep] {
                 XCTAssertTrue(v.isFinite && v > 0, "\(name): \(row)")
             }
@@ -73,19 +73,27 @@ final class OffloadRunComparisonTests: XCTestCase {
 
     func testRankingTreatsClosePredictionsAsTies() {
         func row(_ p: String, measured: Double, modeled: Double) -> OffloadRunComparison.Row {
-            .init(policy: p, schedule: "s", reason: "", measuredStepSeconds: measured, measuredComputeSeconds: measured,
+            .init(policy: p, schedule: "s", reason: "", measuredStepSeconds: measured, measuredCPUClockStepSeconds: measured / 2,
+                  measuredComputeSeconds: measured,
                   measuredStallSeconds: 0, measuredBytesPerStep: 1, modeledStepSeconds: modeled,
                   modeledComputeSeconds: modeled, modeledStallSeconds: 0, modeledBytesPerStep: 1)
         }
         let tie = OffloadRunComparison(rows: [row("a", measured: 1.00, modeled: 1.00), row("b", measured: 0.98, modeled: 1.02),
                                               row("c", measured: 0.50, modeled: 0.55)], hardware: "h", machine: "m")
-        XCTAssertTrue(tie.rankingAgrees, "a and b are predicted 2% apart: a tie")
-        XCTAssertTrue(tie.withinTolerance)
+        XCTAssertTrue(tie.rankingAgrees(), "a and b are predicted 2% apart: a tie")
+        XCTAssertTrue(tie.withinTolerance())
+        XCTAssertTrue(tie.holds)
+        XCTAssertFalse(tie.withinTolerance(.cpu), "the CPU clock says half the time")
+        XCTAssertTrue(tie.rankingAgrees(.cpu))
         XCTAssertEqual(tie.modeledRanking, ["c", "a", "b"])
+        let close = OffloadRunComparison(rows: [row("d", measured: 1.0, modeled: 1.0), row("e", measured: 0.97, modeled: 1.3)],
+                                         hardware: "h", machine: "m")
+        XCTAssertTrue(close.rankingAgrees(), "measured 3% apart: a tie, whatever the model says")
         let wrong = OffloadRunComparison(rows: [row("a", measured: 1.0, modeled: 1.0), row("c", measured: 0.5, modeled: 1.5)],
                                          hardware: "h", machine: "m")
-        XCTAssertFalse(wrong.rankingAgrees)
-        XCTAssertFalse(wrong.withinTolerance)
+        XCTAssertFalse(wrong.rankingAgrees())
+        XCTAssertFalse(wrong.withinTolerance())
+        XCTAssertFalse(wrong.holds)
         XCTAssertTrue(wrong.verdict.contains("FAILS for c +200.0%"), wrong.verdict)
     }
 }

@@ -44,9 +44,13 @@ final class EngineCalibrationTests: XCTestCase {
         // Compute = 10 ms + 5 us per cached token, exactly on the line.
         let points = [64, 512, 1024].map {
             EngineMeasurements.Point(context: $0, stepSeconds: 0, stallSeconds: 0,
-                                     computeSeconds: 0.010 + 5e-6 * Double($0), copyBytesPerSecond: 8e9)
+                                     computeSeconds: 0.010 + 5e-6 * Double($0), engineCPUSeconds: 0.010 + 5e-6 * Double($0),
+                                     copyBytesPerSecond: 8e9)
         }
-        let e = EngineMeasurements(points: points, layers: 2, kvHeads: 8, headDim: 128, layerWeightBytes: 0,
+        // On demand, 1024 tokens of one layer's K and V (8 KiB each) cost 1 ms more.
+        let demand = EngineMeasurements.Point(context: 1024, stepSeconds: 0, stallSeconds: 0, computeSeconds: 0,
+                                              engineCPUSeconds: points[2].engineCPUSeconds + 0.001, copyBytesPerSecond: 0)
+        let e = EngineMeasurements(points: points, demand: demand, layers: 2, kvHeads: 8, headDim: 128, layerWeightBytes: 0,
                                    outputWeightBytes: 0, layerWeightFormat: "q4_1", outputWeightFormat: "q8_0")
         XCTAssertEqual(e.fit.fixedSeconds, 0.010, accuracy: 1e-12)
         XCTAssertEqual(e.fit.secondsPerToken, 5e-6, accuracy: 1e-15)
@@ -54,6 +58,8 @@ final class EngineCalibrationTests: XCTestCase {
         XCTAssertTrue(p.engineCalibrated)
         XCTAssertNoThrow(try p.validate(file: "t"))
         XCTAssertEqual(p.h2dPinnedGBps, 8)
+        XCTAssertEqual(e.demandBytesPerSecond!, 1024 * 8192 / 0.001, accuracy: 1)
+        XCTAssertEqual(p.h2dDemandGBps! * 1e9, 1024 * 8192 / 0.001, accuracy: 1)
         let weights = 2 * shape.layerWeightBytes + shape.embeddingWeightBytes
         XCTAssertEqual(p.deviceWeightStreamGBps! * 1e9, weights / 0.010, accuracy: 1)
         // The weight part of a decode step now takes the measured 10 ms, and each more

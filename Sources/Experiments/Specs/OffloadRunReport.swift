@@ -19,6 +19,7 @@ public enum OffloadRunReport {
                 ["step time (mean)", ms(r.meanStepSeconds)],
                 ["compute per step (median)", ms(r.medianComputeSeconds)],
                 ["engine thread CPU per step (median)", ms(r.medianEngineCPUSeconds)],
+                ["step on the engine CPU clock (median)", ms(r.medianCPUClockSeconds)],
                 ["stall per step (mean)", ms(r.meanStallSeconds)],
                 ["copy per step (mean)", ms(r.meanCopySeconds)],
                 ["policy hooks per step (mean)", ms(r.meanPolicySeconds)],
@@ -34,13 +35,14 @@ public enum OffloadRunReport {
         if let c = comparison {
             out.append("simulator (modeled, profile \(c.hardware)) vs real run (measured on \(c.machine)):")
             let rows = c.rows.map { row in
-                [row.policy, row.schedule, ms(row.measuredStepSeconds), ms(row.modeledStepSeconds),
-                 String(format: "%+.1f%%", 100 * row.relativeError),
+                [row.policy, row.schedule, ms(row.measuredStepSeconds), ms(row.measuredCPUClockStepSeconds),
+                 ms(row.modeledStepSeconds), String(format: "%+.1f%%", 100 * row.relativeError),
+                 String(format: "%+.1f%%", 100 * row.cpuClockRelativeError),
                  ms(row.measuredComputeSeconds), ms(row.modeledComputeSeconds),
                  ms(row.measuredStallSeconds), ms(row.modeledStallSeconds),
                  String(format: "%.3f", row.measuredBytesPerStep / 1e6), String(format: "%.3f", row.modeledBytesPerStep / 1e6)]
             }
-            out.append(table(["policy", "schedule", "step measured", "step modeled", "error",
+            out.append(table(["policy", "schedule", "step measured", "step (CPU clock)", "step modeled", "error", "error (CPU clock)",
                               "compute measured", "compute modeled", "stall measured", "stall modeled",
                               "MB/step measured", "MB/step modeled"], rows, indent: "  "))
             for row in c.rows { out.append("  \(row.policy) -> \(row.schedule): \(row.reason)") }
@@ -55,13 +57,17 @@ public enum OffloadRunReport {
             let comparison: OffloadRunComparison?
             let withinTolerance: Bool?
             let rankingAgrees: Bool?
+            let cpuClockWithinTolerance: Bool?
+            let cpuClockRankingAgrees: Bool?
             let verdict: String?
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let dump = Dump(runs: runs, comparison: comparison, withinTolerance: comparison?.withinTolerance,
-                        rankingAgrees: comparison?.rankingAgrees, verdict: comparison?.verdict)
+        let dump = Dump(runs: runs, comparison: comparison, withinTolerance: comparison?.withinTolerance(.wall),
+                        rankingAgrees: comparison?.rankingAgrees(.wall),
+                        cpuClockWithinTolerance: comparison?.withinTolerance(.cpu),
+                        cpuClockRankingAgrees: comparison?.rankingAgrees(.cpu), verdict: comparison?.verdict)
         return String(decoding: try enc.encode(dump), as: UTF8.self)
     }
 

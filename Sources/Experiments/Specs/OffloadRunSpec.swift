@@ -73,6 +73,7 @@ public struct OffloadRunSpec: ExperimentSpec {
         r.add("copy_seconds_mean", run.meanCopySeconds, .measured, unit: "s")
         r.add("policy_seconds_mean", run.meanPolicySeconds, .measured, unit: "s")
         r.add("engine_cpu_seconds_median", run.medianEngineCPUSeconds, .measured, unit: "s")
+        r.add("cpu_clock_step_seconds_median", run.medianCPUClockSeconds, .measured, unit: "s")
         r.add("prefill_seconds", run.prefillSeconds, .measured, unit: "s")
         r.add("load_average_before", run.loadBefore, .measured)
         r.add("load_average_after", run.loadAfter, .measured)
@@ -87,6 +88,7 @@ public struct OffloadRunSpec: ExperimentSpec {
         r.add("modeled_stall_seconds", row.modeledStallSeconds, .modeled, unit: "s")
         r.add("modeled_bytes_per_step", row.modeledBytesPerStep, .modeled, unit: "B")
         r.add("relative_error", row.relativeError, .modeled)
+        r.add("cpu_clock_relative_error", row.cpuClockRelativeError, .modeled)
         return r
     }
 
@@ -98,6 +100,12 @@ public struct OffloadRunSpec: ExperimentSpec {
     public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
         guard Self.untimed.contains(valueName) else { return nil }
         return Tolerance(absolute: 1e-9, relative: 1e-9)
+    }
+
+    /// A round axis top above the tallest bar.
+    static func top(_ values: [Double]) -> Double {
+        let m = values.filter(\.isFinite).max() ?? 1
+        return max(1, (m * 1.15 / 5).rounded(.up) * 5)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
@@ -114,7 +122,8 @@ public struct OffloadRunSpec: ExperimentSpec {
             let schedule: String = { if case .string(let s)? = rec.value("modeled_schedule") { return s }; return "?" }()
             rows.append(OffloadRunComparison.Row(
                 policy: policy, schedule: schedule, reason: "",
-                measuredStepSeconds: v("step_seconds_median"), measuredComputeSeconds: v("compute_seconds_median"),
+                measuredStepSeconds: v("step_seconds_median"), measuredCPUClockStepSeconds: v("cpu_clock_step_seconds_median"),
+                measuredComputeSeconds: v("compute_seconds_median"),
                 measuredStallSeconds: v("stall_seconds_mean"), measuredBytesPerStep: v("bytes_per_step"),
                 modeledStepSeconds: v("modeled_step_seconds_median"), modeledComputeSeconds: v("modeled_compute_seconds"),
                 modeledStallSeconds: v("modeled_stall_seconds"), modeledBytesPerStep: v("modeled_bytes_per_step")))
@@ -123,25 +132,30 @@ public struct OffloadRunSpec: ExperimentSpec {
         let ms = { (s: Double) in s * 1e3 }
         let measured = machine.isEmpty ? "measured" : machine
         let bars = PlotPanel(title: "Decode step, \(measured)", x: PlotAxis("policy", unit: ""),
-                             y: PlotAxis("time per decode step", unit: "ms"), kind: .stackedBars,
+                             y: PlotAxis("time per decode step", unit: "ms", range: 0...Self.top(rows.map { ms($0.measuredStepSeconds) })),
+                             kind: .stackedBars,
                              series: [PlotSeries(name: "compute (measured)", values: rows.map { ms($0.measuredComputeSeconds) }),
                                       PlotSeries(name: "stall (measured)", values: rows.map { ms($0.measuredStallSeconds) })],
-                             categories: names, key: .topRight)
+                             categories: names, key: .below)
+        let steps = [rows.map { ms($0.measuredStepSeconds) }, rows.map { ms($0.measuredCPUClockStepSeconds) },
+                     rows.map { ms($0.modeledStepSeconds) }]
         let versus = PlotPanel(title: "Step time: measured vs modeled", x: PlotAxis("policy", unit: ""),
-                               y: PlotAxis("median decode step", unit: "ms"), kind: .groupedBars,
-                               series: [PlotSeries(name: "measured", values: rows.map { ms($0.measuredStepSeconds) }),
-                                        PlotSeries(name: "modeled (simulator, this-machine)", values: rows.map { ms($0.modeledStepSeconds) })],
-                               categories: names, key: .topRight)
+                               y: PlotAxis("median decode step", unit: "ms", range: 0...Self.top(steps.flatMap { $0 })),
+                               kind: .groupedBars,
+                               series: [PlotSeries(name: "measured (wall clock)", values: steps[0]),
+                                        PlotSeries(name: "measured (engine CPU clock)", values: steps[1]),
+                                        PlotSeries(name: "modeled (simulator, this-machine)", values: steps[2])],
+                               categories: names, key: .below)
         let plot = PlotSpec(id: id, title: "Offloaded decode on this CPU: measured vs simulator (modeled)",
                             panels: [bars, versus], width: 1200, height: 500)
         func f(_ s: Double) -> String { NumberText.short(ms(s)) }
         let table = ReportTable(
             title: "Decode step per policy: measured on this machine vs modeled by the simulator (ms, MB)",
-            header: ["policy", "schedule (modeled)", "step measured", "step modeled", "error",
+            header: ["policy", "schedule (modeled)", "step measured", "step (CPU clock)", "step modeled", "error", "error (CPU clock)",
                      "compute measured", "compute modeled", "stall measured", "stall modeled", "MB/step measured", "MB/step modeled"],
             rows: rows.map { r in
-                [r.policy, r.schedule, f(r.measuredStepSeconds), f(r.modeledStepSeconds),
-                 String(format: "%+.1f%%", 100 * r.relativeError),
+                [r.policy, r.schedule, f(r.measuredStepSeconds), f(r.measuredCPUClockStepSeconds), f(r.modeledStepSeconds),
+                 String(format: "%+.1f%%", 100 * r.relativeError), String(format: "%+.1f%%", 100 * r.cpuClockRelativeError),
                  f(r.measuredComputeSeconds), f(r.modeledComputeSeconds), f(r.measuredStallSeconds), f(r.modeledStallSeconds),
                  NumberText.short(r.measuredBytesPerStep / 1e6), NumberText.short(r.modeledBytesPerStep / 1e6)]
             })

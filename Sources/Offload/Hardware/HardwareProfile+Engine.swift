@@ -36,6 +36,16 @@ extension HardwareProfile {
             p.sources["h2d_pinned_gb_per_s"] = "\(base): the prefetch thread copying \(4 * e.headDim)-byte K and V rows out of the host pool"
             p.sources["h2d_pageable_gb_per_s"] = "same as pinned: no pinning on a single CPU"
         }
+        if let demand = e.demandBytesPerSecond {
+            // No measurable extra cost: free, as far as a rate can say it.
+            p.h2dDemandGBps = min(demand / gb, 10_000)
+            p.sources["h2d_demand_gb_per_s"] = String(format: "%@: context %d fetched on demand by the engine (%.2f ms of its CPU per step) against prefetched (%.2f ms): the extra per K/V byte of the layers that differ",
+                                                      base, e.demand.context, e.demand.engineCPUSeconds * 1e3,
+                                                      (e.points.first { $0.context == e.demand.context }?.engineCPUSeconds ?? .nan) * 1e3)
+        } else {
+            p.h2dDemandGBps = nil
+            p.sources["h2d_demand_gb_per_s"] = nil
+        }
         if !engineCalibrated { p.description += " Device rates timed on the engine's own decode step (EngineProfiler)." }
         return p
     }

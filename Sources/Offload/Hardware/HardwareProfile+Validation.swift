@@ -27,6 +27,7 @@ extension HardwareProfile {
             (K.uvmMigrationGBps.rawValue, uvmMigrationGBps),
             (K.uvmPageKiB.rawValue, uvmPageKiB),
         ] + (deviceWeightStreamGBps.map { [(K.deviceWeightStreamGBps.rawValue, $0)] } ?? [])
+            + (h2dDemandGBps.map { [(K.h2dDemandGBps.rawValue, $0)] } ?? [])
     }
 
     /// Throws the first problem found: a non-positive or non-finite number, an

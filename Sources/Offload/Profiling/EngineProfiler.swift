@@ -58,12 +58,14 @@ public struct EngineProfiler: Sendable {
             }
             points.append(best!)
         }
+        // The same longest context with every row fetched on demand by the engine itself.
+        let demand = try decode(model: model, context: contexts[contexts.count - 1], prefetching: false)
         let c = model.config
         let w = model.weights
         let layerBytes = w.layers.reduce(0) { acc, l in
             acc + [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown].reduce(0) { $0 + $1.compressedBytes }
         }
-        return EngineMeasurements(points: points, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
+        return EngineMeasurements(points: points, demand: demand, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
                                   layerWeightBytes: Double(layerBytes),
                                   outputWeightBytes: Double(w.output.compressedBytes),
                                   layerWeightFormat: w.layers[0].wq.format.rawValue,
@@ -74,16 +76,19 @@ public struct EngineProfiler: Sendable {
     /// The engine's work is its thread's CPU time minus the demand fetch of layer 0 (which
     /// no earlier layer can prefetch); the link is the prefetch thread's CPU time per byte.
     /// CPU clocks keep the numbers steady when other processes share the machine.
-    func decode(model: LlamaModel, context: Int) throws -> EngineMeasurements.Point {
+    ///
+    /// With `prefetching` false every row is fetched on demand by the engine: its CPU time
+    /// (copies included) is the point's compute.
+    func decode(model: LlamaModel, context: Int, prefetching: Bool = true) throws -> EngineMeasurements.Point {
         let c = model.config
         var rng = SplitMix64(seed: 0x5EED + UInt64(context))
         let tokens = (0..<(context + settings.steps)).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
         let store = TwoTierKVStorage(layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
-                                     capacity: tokens.count + 1)
+                                     capacity: tokens.count + 1, prefetching: prefetching)
         defer { store.stop() }
         let seq = model.newSequence(capacity: tokens.count + 1, storage: store)
         try model.forward([(seq, Array(tokens[0..<context]))], logits: .none)
-        var walls: [Double] = [], stalls: [Double] = [], computes: [Double] = []
+        var walls: [Double] = [], stalls: [Double] = [], computes: [Double] = [], cpus: [Double] = []
         var copyCPU = 0.0, prefetchedBytes = 0.0
         let rowBytes = Double(2 * c.headDim * 4)
         for t in context..<tokens.count {
@@ -95,12 +100,14 @@ public struct EngineProfiler: Sendable {
             let m = store.measured
             walls.append(wall)
             stalls.append(m.stallSeconds)
-            computes.append(max(0, engineCPU - m.demandCPUSeconds))
+            cpus.append(engineCPU)
+            computes.append(max(0, engineCPU - (prefetching ? m.demandCPUSeconds : 0)))
             copyCPU += m.copyCPUSeconds - m.demandCPUSeconds
             prefetchedBytes += Double(m.prefetchedRows) * rowBytes
         }
         return EngineMeasurements.Point(context: context, stepSeconds: Self.median(walls),
                                         stallSeconds: Self.median(stalls), computeSeconds: Self.median(computes),
+                                        engineCPUSeconds: Self.median(cpus),
                                         copyBytesPerSecond: copyCPU > 0 ? prefetchedBytes / copyCPU : 0)
     }
 
@@ -117,13 +124,17 @@ public struct EngineMeasurements: Codable, Sendable, Equatable {
         public var context: Int
         public var stepSeconds: Double
         public var stallSeconds: Double
-        /// The engine thread's own work: its CPU time minus demand fetches.
+        /// The engine thread's own work: its CPU time minus demand fetches (with prefetching).
         public var computeSeconds: Double
+        /// The engine thread's CPU time, its demand fetches included.
+        public var engineCPUSeconds: Double
         /// Rows copied per second of the prefetch thread's CPU time.
         public var copyBytesPerSecond: Double
     }
 
     public var points: [Point]
+    /// The longest context again, every row fetched on demand by the engine itself.
+    public var demand: Point
     public var layers: Int
     public var kvHeads: Int
     public var headDim: Int
@@ -147,6 +158,19 @@ public struct EngineMeasurements: Codable, Sendable, Equatable {
     /// The link: the copy rate at the longest context (most bytes, least overhead).
     public var copyBytesPerSecond: Double {
         points.max(by: { $0.context < $1.context })?.copyBytesPerSecond ?? 0
+    }
+
+    /// What fetching rows on demand adds to the engine's step over reading the same rows
+    /// prefetched, per byte: the engine copies the rows itself and then reads them from its
+    /// cache, so the copy largely replaces its read of the prefetched rows. Bytes per
+    /// second of that marginal cost; infinite when demand fetching was no slower; nil
+    /// without a prefetched point at the same context.
+    public var demandBytesPerSecond: Double? {
+        guard let prefetched = points.first(where: { $0.context == demand.context }) else { return nil }
+        let extra = demand.engineCPUSeconds - prefetched.engineCPUSeconds
+        // Layer 0 is fetched on demand in both runs; the other layers differ.
+        let bytes = Double((layers - 1) * demand.context) * kvBytesPerTokenPerLayer
+        return extra > 0 ? bytes / extra : .infinity
     }
 
     /// f32 K and V bytes per cached token and layer, as the engine stores them.

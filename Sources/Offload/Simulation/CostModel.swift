@@ -22,9 +22,12 @@ public struct CostModel: Sendable {
         return max(compute, memory) + Double(work.kernels) * hardware.deviceKernelLaunchMicroseconds * Self.micro
     }
 
-    public func hostToDevice(bytes: Double, pinned: Bool, transfers: Int) -> Double {
+    /// `demand`: a load nothing started earlier, which the device waits for (see
+    /// `HardwareProfile.h2dDemandGBps`).
+    public func hostToDevice(bytes: Double, pinned: Bool, transfers: Int, demand: Bool = false) -> Double {
         guard bytes > 0 || transfers > 0 else { return 0 }
-        let rate = pinned ? hardware.h2dPinnedGBps : hardware.h2dPageableGBps
+        var rate = pinned ? hardware.h2dPinnedGBps : hardware.h2dPageableGBps
+        if demand, let d = hardware.h2dDemandGBps { rate = d }
         return Double(transfers) * hardware.transferLatencyMicroseconds * Self.micro + bytes / (rate * Self.giga)
     }
 
