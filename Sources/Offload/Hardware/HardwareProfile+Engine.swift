@@ -2,7 +2,7 @@ import Foundation
 
 extension HardwareProfile {
     /// Whether the device rates were timed on the engine (`calibrated(to:shape:)`).
-    public var engineCalibrated: Bool { deviceWeightStreamGBps != nil }
+    public var engineCalibrated: Bool { deviceWeightStreamGBps != nil && h2dDemandGBps != nil }
 
     /// This (`this-machine`) profile with the device described by the engine's own decode
     /// (see `EngineProfiler`) instead of sgemm/sgemv, so that the schedules' decode work
