@@ -149,35 +149,38 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
         // Rows the prefetch brought come from the working buffer; any other row is fetched
         // from the pool now (on demand, a stall). The query's own row was written after
         // the prefetch started and is always local: it never counts as a fetch.
-        var missing: [Int] = []
+        let pool = host.dense(layer: layer, kvHead: kvHead)!
+        func fromPool(_ j: Int) {
+            let p = Int(positions[j])
+            (keys + j * d).update(from: pool.keys + p * d, count: d)
+            (values + j * d).update(from: pool.values + p * d, count: d)
+        }
+        var missing: [Int]? = nil                 // nil: every cached row
         if let job, let (wk, wv) = buffers {
             if job.positions.count == cached && job.positions.elementsEqual(positions.prefix(cached)) {
                 keys.update(from: wk.pointer, count: cached * d)
                 values.update(from: wv.pointer, count: cached * d)
+                missing = []
             } else {
                 var slot: [Int32: Int] = [:]
                 slot.reserveCapacity(job.positions.count)
                 for (i, p) in job.positions.enumerated() { slot[p] = i }
+                var rest: [Int] = []
                 for j in 0..<cached {
                     if let i = slot[positions[j]] {
                         (keys + j * d).update(from: wk.pointer + i * d, count: d)
                         (values + j * d).update(from: wv.pointer + i * d, count: d)
                     } else {
-                        missing.append(j)
+                        rest.append(j)
                     }
                 }
+                missing = rest
             }
-        } else {
-            missing = Array(0..<cached)
         }
+        fromPool(cached)
+        let demand = missing?.count ?? cached
         let start = DispatchTime.now().uptimeNanoseconds, cpu = Self.threadCPUSeconds()
-        let pool = host.dense(layer: layer, kvHead: kvHead)!
-        for j in missing + [cached] {
-            let p = Int(positions[j])
-            (keys + j * d).update(from: pool.keys + p * d, count: d)
-            (values + j * d).update(from: pool.values + p * d, count: d)
-        }
-        let demand = missing.count
+        if let missing { for j in missing { fromPool(j) } } else { for j in 0..<cached { fromPool(j) } }
         let seconds = demand > 0 ? Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 : 0
         let cpuSeconds = demand > 0 ? Self.threadCPUSeconds() - cpu : 0
         condition.lock()

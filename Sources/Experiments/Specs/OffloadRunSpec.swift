@@ -80,6 +80,7 @@ public struct OffloadRunSpec: ExperimentSpec {
         r.add("bytes_per_step", run.meanBytes, .measured, unit: "B")
         r.add("rows_per_step", Double(run.totalRows) / Double(max(1, run.generate)), .measured, unit: "rows")
         r.add("prefetched_share", OffloadRunReport.prefetchedShare(run), .measured)
+        r.add("selects_ahead", run.selectsAhead ? 1 : 0, .measured)
         r.addSeries("rows_per_layer", run.meanRowsPerLayer, x: run.meanRowsPerLayer.indices.map(Double.init), .measured, unit: "rows per step")
         r.add("modeled_schedule", row.schedule, .modeled)
         r.add("modeled_hardware", hardware.name, .modeled)
@@ -94,7 +95,7 @@ public struct OffloadRunSpec: ExperimentSpec {
 
     /// Timings (and what is derived from them, including the simulator's numbers on a
     /// measured profile) differ from run to run: not golden. Byte and row counts are.
-    static let untimed: Set<String> = ["bytes_per_step", "rows_per_step", "prefetched_share", "rows_per_layer",
+    static let untimed: Set<String> = ["bytes_per_step", "rows_per_step", "prefetched_share", "selects_ahead", "rows_per_layer",
                                        "modeled_schedule", "modeled_hardware", "modeled_bytes_per_step"]
 
     public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
@@ -111,12 +112,13 @@ public struct OffloadRunSpec: ExperimentSpec {
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
         var rows: [OffloadRunComparison.Row] = []
         var names: [String] = []
-        var machine = "", loads: [Double] = []
+        var machine = "", loads: [Double] = [], ahead: [String] = [], demand: [String] = []
         for res in results {
             let rec = res.record
             func v(_ n: String) -> Double { rec.double(n) ?? .nan }
             let policy = (try? res.configuration.string("policy")) ?? "?"
             names.append(policy)
+            if v("selects_ahead") == 1 { ahead.append(policy) } else { demand.append(policy) }
             if case .string(let m)? = rec.value("machine") { machine = m }
             loads += [v("load_average_before"), v("load_average_after")]
             let schedule: String = { if case .string(let s)? = rec.value("modeled_schedule") { return s }; return "?" }()
@@ -162,12 +164,14 @@ public struct OffloadRunSpec: ExperimentSpec {
         let finite = loads.filter(\.isFinite)
         let load = finite.isEmpty ? "" : String(format: " Load average during the runs: %.2f to %.2f on %d cores (other processes inflate measured times).",
                                                 finite.min()!, finite.max()!, ProcessInfo.processInfo.activeProcessorCount)
+        func list(_ xs: [String]) -> String { xs.isEmpty ? "none" : xs.joined(separator: ", ") }
         let text = """
         Each policy decodes with its cache in a two-tier store; the simulator is given the rows every layer read at \
-        every step, SmolLM2's shape at the engine's storage sizes and the `this-machine` profile, whose device rates were \
-        timed on the engine's own decode step. Mapping: full and flexgen -> `flexgen` (every row crosses), h2o -> \
-        `flexgen-h2o` with the recorded rows, infinigen -> `infinigen-paper`; loads overlap the previous layer only for \
-        policies that select a layer ahead (full, quest and oracle fetch on demand). \(comparison.verdict)\(load)
+        every step, SmolLM2's shape at the engine's storage sizes and the `this-machine` profile, whose device rates, \
+        link and demand-fetch cost were timed on the engine's own decode step. Mapping: full and flexgen -> `flexgen` \
+        (every row crosses), h2o -> `flexgen-h2o` with the recorded rows, infinigen -> `infinigen-paper`. Policies that \
+        select a layer ahead have their rows prefetched while the previous layer computes (FlexGen's overlapped loop): \
+        \(list(ahead)); the others fetch on demand (its serial loop): \(list(demand)). \(comparison.verdict)\(load)
         """
         return ExperimentOutput(
             tables: [table], plots: [plot],
