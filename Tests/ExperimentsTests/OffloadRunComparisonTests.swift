@@ -43,7 +43,8 @@ final class OffloadRunComparisonTests: XCTestCase {
         XCTAssertEqual(shape.kvBytesPerElement, 4)
 
         let comparison = try OffloadRunComparison(runs: runs, hardware: profile, shape: shape)
-        XCTAssertEqual(comparison.rows.map { $0.policy.split(separator: ":").first.map(String.init) }, specs)
+        XCTAssertEqual(comparison.rows.map(\.policy), specs, "short labels: the method names are distinct")
+        XCTAssertEqual(OffloadRunComparison.labels(["h2o:heavy=0.1", "h2o:heavy=0.2"]), ["h2o:heavy=0.1", "h2o:heavy=0.2"])
         let expected = ["full": "flexgen", "flexgen": "flexgen", "h2o": "flexgen-h2o", "streaming": "flexgen-h2o",
                         "quest": "flexgen-h2o", "oracle": "flexgen-h2o", "infinigen": "infinigen-paper"]
         for (row, name) in zip(comparison.rows, specs) {

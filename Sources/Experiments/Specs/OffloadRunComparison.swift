@@ -90,9 +90,16 @@ public struct OffloadRunComparison: Codable, Sendable, Equatable {
 
     public init(runs: [OffloadRunResult], hardware: HardwareProfile, shape: ModelShape,
                 tolerance: Double = 0.2, tieFraction: Double = 0.05) throws {
-        self.init(rows: try runs.map { try Row(run: $0, hardware: hardware, shape: shape) }, hardware: hardware.name,
-                  machine: runs.first?.machine ?? OffloadRun.machineDescription,
+        var rows = try runs.map { try Row(run: $0, hardware: hardware, shape: shape) }
+        for (i, label) in Self.labels(runs.map(\.policy)).enumerated() { rows[i].policy = label }
+        self.init(rows: rows, hardware: hardware.name, machine: runs.first?.machine ?? OffloadRun.machineDescription,
                   tolerance: tolerance, tieFraction: tieFraction)
+    }
+
+    /// Method names when they tell the policies apart, else the full specs.
+    public static func labels(_ specs: [String]) -> [String] {
+        let names = specs.map { String($0.split(separator: ":").first ?? Substring($0)) }
+        return Set(names).count == names.count ? names : specs
     }
 
     func error(_ r: Row, _ clock: Clock) -> Double { r.modeledStepSeconds / clock.measured(r) - 1 }
