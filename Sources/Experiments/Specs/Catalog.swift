@@ -11,6 +11,7 @@ public enum Catalog {
         SpeedFig16bSpec(),
         SpeedSpeculationCountsSpec(),
         SpeedFig17Spec(),
+        OffloadRunSpec(),
     ]
 
     public static func registerAll(in registry: ExperimentRegistry = .shared) throws {
