@@ -11,6 +11,9 @@ public enum Catalog {
         SpeedFig16bSpec(),
         SpeedSpeculationCountsSpec(),
         SpeedFig17Spec(),
+        Fig11Spec(),
+        Fig13Spec(),
+        Fig17AccuracySpec(),
     ]
 
     public static func registerAll(in registry: ExperimentRegistry = .shared) throws {
