@@ -33,8 +33,9 @@ public struct Fig13Spec: ExperimentSpec {
         case .quick:
             return [true, false].map { FewShot5.configuration(task: "copa", method: Self.method(skew: $0), items: 2) }
         case .default, .full:
-            let items = profile == .full ? 0 : FewShot5.defaultItems
-            return Tasks.names.flatMap { task in Self.methods.map { FewShot5.configuration(task: task, method: $0, items: items) } }
+            return Tasks.names.flatMap { task in
+                let items = profile == .full ? 0 : FewShot5.defaultItems(task)
+                return Self.methods.map { FewShot5.configuration(task: task, method: $0, items: items) } }
         }
     }
 
@@ -61,7 +62,7 @@ public struct Fig13Spec: ExperimentSpec {
         }
         let plot = PlotSpec(id: id, title: "Skewing ablation, SmolLM2-135M (measured; paper: OPT-6.7B)", panels: [
             PlotPanel(title: "5-shot acc (items: \(FewShot5.itemsText(results)))", x: PlotAxis("task", unit: ""),
-                      y: PlotAxis("acc", unit: "%"), kind: .groupedBars, series: series, categories: tasks, key: .outsideRight),
+                      y: PlotAxis("acc", unit: "%", range: 0...100), kind: .groupedBars, series: series, categories: tasks, key: .outsideRight),
         ])
         let table = ReportTable(title: "Accuracy with stderr and KV read relative to the full cache (SmolLM2-135M)",
                                 header: FewShot5.tableHeader, rows: points.map(FewShot5.tableRow))
@@ -72,7 +73,7 @@ public struct Fig13Spec: ExperimentSpec {
                 "alpha = 100 makes the 20% budget the binding limit, so both variants read the same share of rows (see the KV columns); the paper states only the fixed budget.",
             ],
             text: """
-            Items per task: \(FewShot5.itemsText(results)) (default profile: the first \(FewShot5.defaultItems) items per task; `--profile full` scores the complete sets). \
+            Items per task: \(FewShot5.itemsText(results)) (default profile: \(FewShot5.defaultItemsText); `--profile full` scores the complete sets). \
             Bars show acc (the table also gives acc_norm). Without skewing, the partial query/key columns are chosen in the unrotated head space, where energy is spread over many columns; the paper reports a clear accuracy drop without skewing at ratio 0.1.
             """)
     }

@@ -38,7 +38,7 @@ public struct Fig17AccuracySpec: ExperimentSpec {
     public func inputs() throws -> [InputFile] { try FewShot5.inputs() }
 
     public func configurations(profile: RunProfile) -> [Configuration] {
-        let items = switch profile { case .quick: 2; case .default: FewShot5.defaultItems; case .full: 0 }
+        let items = switch profile { case .quick: 2; case .default: FewShot5.defaultItems(Self.task); case .full: 0 }
         let (alphas, ratios) = Self.sweeps(profile)
         var methods = ["full"] + alphas.map { Self.method(alpha: $0, ratio: 0.2) }
         for r in ratios where !methods.contains(Self.method(alpha: Self.fixedAlpha, ratio: r)) {
@@ -81,7 +81,7 @@ public struct Fig17AccuracySpec: ExperimentSpec {
             if let full, let lo = ps.first?.0, let hi = ps.last?.0 {
                 series.append(PlotSeries(name: "full cache acc", x: [lo, hi], y: [100 * full.value("acc"), 100 * full.value("acc")]))
             }
-            return PlotPanel(title: title, x: x, y: PlotAxis("acc / KV read", unit: "%"), kind: .linespoints,
+            return PlotPanel(title: title, x: x, y: PlotAxis("acc / KV read", unit: "%", range: 0...100), kind: .linespoints,
                              series: series, key: .bottomRight)
         }
         let n = points.first?.items ?? 0
@@ -99,7 +99,7 @@ public struct Fig17AccuracySpec: ExperimentSpec {
                 "The cap is 20% of the sequence so far at every teacher-forced position (the paper: max_num_kv 409 = 20% of 2048).",
             ],
             text: """
-            Items: \(n) WinoGrande items (default profile: the first \(FewShot5.defaultItems); `--profile full` scores all of them). \
+            Items: \(n) WinoGrande items (default profile: the first \(FewShot5.defaultItems(Self.task)); `--profile full` scores all of them). \
             Each point also states the KV bytes it read relative to the full cache; a larger alpha or ratio reads more (up to the 20% cap) and speculates better.
             """)
     }
