@@ -12,6 +12,9 @@ public enum Catalog {
         SpeedSpeculationCountsSpec(),
         SpeedFig17Spec(),
         OffloadRunSpec(),
+        Fig11Spec(),
+        Fig13Spec(),
+        Fig17AccuracySpec(),
     ]
 
     public static func registerAll(in registry: ExperimentRegistry = .shared) throws {
