@@ -103,10 +103,10 @@ public struct OffloadRunSpec: ExperimentSpec {
         return Tolerance(absolute: 1e-9, relative: 1e-9)
     }
 
-    /// A round axis top above the tallest bar.
+    /// A round axis top well above the tallest bar.
     static func top(_ values: [Double]) -> Double {
         let m = values.filter(\.isFinite).max() ?? 1
-        return max(1, (m * 1.15 / 5).rounded(.up) * 5)
+        return max(1, (m * 1.45 / 5).rounded(.up) * 5)   // room for the key above the bars
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
@@ -138,7 +138,7 @@ public struct OffloadRunSpec: ExperimentSpec {
                              kind: .stackedBars,
                              series: [PlotSeries(name: "compute (measured)", values: rows.map { ms($0.measuredComputeSeconds) }),
                                       PlotSeries(name: "stall (measured)", values: rows.map { ms($0.measuredStallSeconds) })],
-                             categories: names, key: .below)
+                             categories: names, key: .topLeft)
         let steps = [rows.map { ms($0.measuredStepSeconds) }, rows.map { ms($0.measuredCPUClockStepSeconds) },
                      rows.map { ms($0.modeledStepSeconds) }]
         let versus = PlotPanel(title: "Step time: measured vs modeled", x: PlotAxis("policy", unit: ""),
@@ -147,7 +147,7 @@ public struct OffloadRunSpec: ExperimentSpec {
                                series: [PlotSeries(name: "measured (wall clock)", values: steps[0]),
                                         PlotSeries(name: "measured (engine CPU clock)", values: steps[1]),
                                         PlotSeries(name: "modeled (simulator, this-machine)", values: steps[2])],
-                               categories: names, key: .below)
+                               categories: names, key: .topLeft)
         let plot = PlotSpec(id: id, title: "Offloaded decode on this CPU: measured vs simulator (modeled)",
                             panels: [bars, versus], width: 1200, height: 500)
         func f(_ s: Double) -> String { NumberText.short(ms(s)) }
