@@ -187,7 +187,11 @@ extension LlamaModel {
             }
         }
         if let probe = task.sequence.probe, task.position >= task.sequence.policyStart {
-            if task.managed && !task.positions[h].isEmpty && task.positions[h].count < task.position + 1 {
+            // Measured when the policy chose rows, or stores the cache its own way (a
+            // quantized cache reads every row yet changes the output).
+            let chose = task.positions[h].count < task.position + 1
+            let ownStorage = task.sequence.storage.dense(layer: l, kvHead: h) == nil
+            if task.managed && !task.positions[h].isEmpty && (chose || ownStorage) {
                 task.positions[h].withUnsafeBufferPointer {
                     probe.measure(layer: l, kvHead: h, position: task.position, read: $0,
                                   queries: q.pointer + task.row * c.qDim + h * G * d,
