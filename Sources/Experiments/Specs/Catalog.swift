@@ -11,6 +11,11 @@ public enum Catalog {
         SpeedFig16bSpec(),
         SpeedSpeculationCountsSpec(),
         SpeedFig17Spec(),
+        PolicyQualitySpec(),
+        Fig12Spec(),
+        Table2Spec(),
+        Fig4Spec(),
+        SpeculationQualitySpec(),
     ]
 
     public static func registerAll(in registry: ExperimentRegistry = .shared) throws {
