@@ -15,6 +15,11 @@ public enum Catalog {
         Fig11Spec(),
         Fig13Spec(),
         Fig17AccuracySpec(),
+        PolicyQualitySpec(),
+        Fig12Spec(),
+        Table2Spec(),
+        Fig4Spec(),
+        SpeculationQualitySpec(),
     ]
 
     public static func registerAll(in registry: ExperimentRegistry = .shared) throws {
