@@ -43,7 +43,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: cpu),
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "Model", "Numerics", "Trace", "GGUF", "Tokenizer"], swiftSettings: cpu),
         .testTarget(name: "OffloadTests", dependencies: ["Offload", "Trace"], swiftSettings: cpu),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "Policies"], swiftSettings: cpu),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "Policies", "GGUF", "Numerics", "Tokenizer"],
+                    exclude: ["Fixtures"], swiftSettings: cpu),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: cpu),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Report"], swiftSettings: cpu),
     ]

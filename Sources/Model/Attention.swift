@@ -12,6 +12,7 @@ extension LlamaModel {
                    v: FloatBuffer, out: FloatBuffer) {
         let c = config
         var wave: [RowTask] = []
+        var tails: [(Chunk, Int)] = []
         for ch in chunks {
             // Positions ascend, so the rows split into a leading part that reads everything
             // and a policy-managed tail.
@@ -36,19 +37,26 @@ extension LlamaModel {
             if managed == 1 && ch.count == 1 {
                 wave.append(prepareRow(layer: l, chunk: ch, index: 0, x: x, q: q, k: k, v: v))
             } else if managed > 0 {
-                // Each position's selection may depend on the attention of the previous one.
-                for i in firstManaged..<ch.count {
-                    let task = prepareRow(layer: l, chunk: ch, index: i, x: x, q: q, k: k, v: v)
-                    run([task], layer: l, q: q, out: out)
-                    finish(task, layer: l)
-                }
+                tails.append((ch, firstManaged))
             }
         }
         if !wave.isEmpty {
             run(wave, layer: l, q: q, out: out)
             for task in wave { finish(task, layer: l) }
         }
-        _ = c
+        // Policy-managed rows of longer chunks: each position's selection may depend on the
+        // attention of the previous one, so a sequence goes row by row; row i of every
+        // sequence forms one wave, which the threads share.
+        var i = 0
+        while true {
+            let tasks = tails.compactMap { ch, start in
+                start + i < ch.count ? prepareRow(layer: l, chunk: ch, index: start + i, x: x, q: q, k: k, v: v) : nil
+            }
+            if tasks.isEmpty { break }
+            run(tasks, layer: l, q: q, out: out)
+            for task in tasks { finish(task, layer: l) }
+            i += 1
+        }
     }
 
     /// One query row: which positions each KV head reads, and room for its weights.
@@ -125,6 +133,12 @@ extension LlamaModel {
 
     private func run(_ tasks: [RowTask], layer l: Int, q: FloatBuffer, out: FloatBuffer) {
         let c = config
+        // Small waves (one short row) cost less than waking the workers.
+        let work = tasks.reduce(0) { acc, t in acc + (0..<c.kvHeads).reduce(0) { $0 + t.readCount($1) } }
+        if work < 8192 {
+            for i in 0..<(tasks.count * c.kvHeads) { attendRow(tasks[i / c.kvHeads], kvHead: i % c.kvHeads, layer: l, q: q, out: out) }
+            return
+        }
         Parallel.forEach(tasks.count * c.kvHeads) { i in
             let task = tasks[i / c.kvHeads], h = i % c.kvHeads
             attendRow(task, kvHead: h, layer: l, q: q, out: out)
@@ -173,7 +187,11 @@ extension LlamaModel {
             }
         }
         if let probe = task.sequence.probe, task.position >= task.sequence.policyStart {
-            if task.managed && !task.positions[h].isEmpty && task.positions[h].count < task.position + 1 {
+            // Measured when the policy chose rows, or stores the cache its own way (a
+            // quantized cache reads every row yet changes the output).
+            let chose = task.positions[h].count < task.position + 1
+            let ownStorage = task.sequence.storage.dense(layer: l, kvHead: h) == nil
+            if task.managed && !task.positions[h].isEmpty && (chose || ownStorage) {
                 task.positions[h].withUnsafeBufferPointer {
                     probe.measure(layer: l, kvHead: h, position: task.position, read: $0,
                                   queries: q.pointer + task.row * c.qDim + h * G * d,

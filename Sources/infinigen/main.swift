@@ -27,7 +27,7 @@ struct Infinigen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infinigen",
         abstract: "InfiniGen workbench: a Llama engine with pluggable KV-cache policies, and the pipeline that reproduces the paper's figures.",
-        subcommands: [InfoCommand.self, GenerateCommand.self, PerplexityCommand.self, RunCommand.self, PoliciesCommand.self, BenchCommand.self,
+        subcommands: [InfoCommand.self, GenerateCommand.self, PerplexityCommand.self, RunCommand.self, PoliciesCommand.self, BenchCommand.self, OffloadRunCommand.self,
                       ListCommand.self, ReproduceCommand.self, VerifyCommand.self, MergeCommand.self,
                       SelfTestCommand.self, SimulateCommand.self, ProfileCommand.self])
 }

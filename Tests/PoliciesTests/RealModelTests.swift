@@ -30,28 +30,3 @@ final class RealModelTests: XCTestCase {
         }
     }
 }
-
-/// Perplexity of the first 1024 tokens of Pride and Prejudice, teacher-forced with every
-/// position policy-managed, for each baseline. A report, not a regression gate: it runs
-/// only with INFINIGEN_POLICY_SANITY=1 (release build advised) and prints the numbers.
-final class PolicySanityReport: XCTestCase {
-    func testPerplexities() throws {
-        guard ProcessInfo.processInfo.environment["INFINIGEN_POLICY_SANITY"] == "1" else {
-            throw XCTSkip("set INFINIGEN_POLICY_SANITY=1 to run the perplexity report")
-        }
-        let model = try RealModel.model()
-        let ids = try RealModel.novelTokens("prideprejudice", count: 1024)
-        let V = model.config.vocabSize
-        var fullPPL = 0.0
-        for spec in ["full", "flexgen", "h2o:heavy=0.1,recent=0.1", "streaming", "quest:budget=0.2",
-                     "quest:page=1,budget=0.2", "oracle:budget=0.2", "quant:bits=8", "quant:bits=4", "quant:bits=2"] {
-            let start = Date()
-            let lp = Run.logprobs(try Run.teacherForced(model, Run.policy(spec, model), ids), tokens: ids, vocab: V)
-            let ppl = exp(-lp.reduce(0, +) / Double(lp.count))
-            if spec == "full" { fullPPL = ppl }
-            XCTAssertTrue(ppl.isFinite && ppl > 1, spec)
-            print("sanity " + spec.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " perplexity %8.4f (x%.3f of full)  %.1f s", ppl, ppl / fullPPL, Date().timeIntervalSince(start)))
-        }
-    }
-}

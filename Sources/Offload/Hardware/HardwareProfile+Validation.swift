@@ -26,7 +26,8 @@ extension HardwareProfile {
             (K.uvmFaultMicroseconds.rawValue, uvmFaultMicroseconds),
             (K.uvmMigrationGBps.rawValue, uvmMigrationGBps),
             (K.uvmPageKiB.rawValue, uvmPageKiB),
-        ]
+        ] + (deviceWeightStreamGBps.map { [(K.deviceWeightStreamGBps.rawValue, $0)] } ?? [])
+            + (h2dDemandGBps.map { [(K.h2dDemandGBps.rawValue, $0)] } ?? [])
     }
 
     /// Throws the first problem found: a non-positive or non-finite number, an

@@ -48,6 +48,16 @@ public struct HardwareProfile: Codable, Sendable, Equatable {
     public var uvmMigrationGBps: Double
     public var uvmPageKiB: Double
 
+    /// Optional: weight bytes per second that the device's decode matrix-vector kernels
+    /// consume when that is neither the matmul rate nor the memory bandwidth (the
+    /// workbench's quantized kernels on a CPU core). Absent: weights are ordinary bytes.
+    public var deviceWeightStreamGBps: Double?
+    /// Optional: rate of a demand load, one the device waits for because nothing started it
+    /// earlier, on a machine where the device makes such copies itself: the copy brings the
+    /// rows into its cache and largely replaces its own read of them, so only the marginal
+    /// cost counts. Absent: demand loads cost like any other.
+    public var h2dDemandGBps: Double?
+
     /// Field name (JSON spelling) -> where the number comes from.
     public var sources: [String: String]
 
@@ -75,6 +85,8 @@ public struct HardwareProfile: Codable, Sendable, Equatable {
         case uvmFaultMicroseconds = "uvm_fault_us"
         case uvmMigrationGBps = "uvm_migration_gb_per_s"
         case uvmPageKiB = "uvm_page_kib"
+        case deviceWeightStreamGBps = "device_weight_stream_gb_per_s"
+        case h2dDemandGBps = "h2d_demand_gb_per_s"
     }
 
     public init(name: String, description: String, deviceName: String,
@@ -88,6 +100,7 @@ public struct HardwareProfile: Codable, Sendable, Equatable {
                 hostMemcpyGBps: Double, hostMemoryBandwidthGBps: Double, hostGatherGBps: Double,
                 hostMemoryGiB: Double, hostCPUCores: Int,
                 uvmFaultMicroseconds: Double, uvmMigrationGBps: Double, uvmPageKiB: Double,
+                deviceWeightStreamGBps: Double? = nil, h2dDemandGBps: Double? = nil,
                 sources: [String: String]) {
         self.name = name
         self.description = description
@@ -113,6 +126,8 @@ public struct HardwareProfile: Codable, Sendable, Equatable {
         self.uvmFaultMicroseconds = uvmFaultMicroseconds
         self.uvmMigrationGBps = uvmMigrationGBps
         self.uvmPageKiB = uvmPageKiB
+        self.deviceWeightStreamGBps = deviceWeightStreamGBps
+        self.h2dDemandGBps = h2dDemandGBps
         self.sources = sources
     }
 

@@ -37,6 +37,14 @@ public struct ModelShape: Codable, Sendable, Equatable {
     /// Fraction of each layer's weight bytes resident on the device; the rest
     /// crosses the link every step (FlexGen-style placement).
     public var weightOnDeviceFraction: Double
+    /// Optional storage sizes where they differ from `bytes_per_element` (the workbench
+    /// engine keeps layer weights in Q4_1, the tied head in Q8_0, the KV cache and
+    /// activations in f32). Absent: `bytes_per_element`.
+    public var weightBytesPerElement: Double?
+    /// Input embedding and output head; absent: the layer weights' size.
+    public var headBytesPerElement: Double?
+    /// KV cache and activations.
+    public var kvBytesPerElement: Double?
     public var sources: [String: String]
 
     enum CodingKeys: String, CodingKey {
@@ -46,6 +54,9 @@ public struct ModelShape: Codable, Sendable, Equatable {
         case bytesPerElement = "bytes_per_element"
         case tiedEmbeddings = "tied_embeddings"
         case weightOnDeviceFraction = "weight_on_device_fraction"
+        case weightBytesPerElement = "weight_bytes_per_element"
+        case headBytesPerElement = "head_bytes_per_element"
+        case kvBytesPerElement = "kv_bytes_per_element"
     }
 
     public init(name: String, family: String, positional: Positional = .learned, layers: Int, hidden: Int, heads: Int, kvHeads: Int,
@@ -85,6 +96,9 @@ public struct ModelShape: Codable, Sendable, Equatable {
         bytesPerElement = try c.decode(Int.self, forKey: .bytesPerElement)
         // Placement is optional in the file: everything on the device by default.
         weightOnDeviceFraction = try c.decodeIfPresent(Double.self, forKey: .weightOnDeviceFraction) ?? 1
+        weightBytesPerElement = try c.decodeIfPresent(Double.self, forKey: .weightBytesPerElement)
+        headBytesPerElement = try c.decodeIfPresent(Double.self, forKey: .headBytesPerElement)
+        kvBytesPerElement = try c.decodeIfPresent(Double.self, forKey: .kvBytesPerElement)
         sources = try c.decodeIfPresent([String: String].self, forKey: .sources) ?? [:]
     }
 
@@ -100,6 +114,10 @@ public struct ModelShape: Codable, Sendable, Equatable {
             throw fail(key, "must be a positive integer (got \(value))")
         }
         if heads % kvHeads != 0 { throw fail("kv_heads", "must divide heads (\(heads))") }
+        for (key, value) in [("weight_bytes_per_element", weightBytesPerElement), ("head_bytes_per_element", headBytesPerElement),
+                             ("kv_bytes_per_element", kvBytesPerElement)] {
+            if let value, !(value.isFinite && value > 0) { throw fail(key, "must be a positive number (got \(value))") }
+        }
         if !(weightOnDeviceFraction > 0 && weightOnDeviceFraction <= 1) {
             throw fail("weight_on_device_fraction", "must be in (0, 1] (got \(weightOnDeviceFraction))")
         }

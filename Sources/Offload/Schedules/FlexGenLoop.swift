@@ -38,8 +38,9 @@ enum FlexGenLoop {
         var transfers: [TaskID]
     }
 
+    /// `demand`: the compute waits for this load right away (nothing overlaps it).
     private static func issueLoad(_ run: inout ScheduleRun, _ plan: SublayerPlan, step: Int,
-                                  after deps: [TaskID]) -> IssuedLoad {
+                                  after deps: [TaskID], demand: Bool = false) -> IssuedLoad {
         var issued = IssuedLoad(hostWork: nil, transfers: [])
         if plan.weightBytes > 0 {
             issued.transfers.append(run.load("load-weights", bytes: plan.weightBytes, transfers: plan.weightTransfers,
@@ -53,7 +54,7 @@ enum FlexGenLoop {
             kvDeps.append(staged)
         }
         if plan.kvBytes > 0 {
-            issued.transfers.append(run.load("load-kv", bytes: plan.kvBytes, transfers: plan.kvTransfers,
+            issued.transfers.append(run.load("load-kv", bytes: plan.kvBytes, transfers: plan.kvTransfers, demand: demand,
                                              after: kvDeps, step: step, layer: plan.layer))
         }
         return issued
@@ -80,7 +81,7 @@ enum FlexGenLoop {
     private static func overlapped(_ run: inout ScheduleRun, step: Int, start: TaskID,
                                    plans: [SublayerPlan]) -> TaskID {
         // Input-embedding iteration: only the first sublayer's load happens.
-        let first = issueLoad(&run, plans[0], step: step, after: [start])
+        let first = issueLoad(&run, plans[0], step: step, after: [start], demand: true)
         var sync = run.join([start] + first.transfers + (first.hostWork.map { [$0] } ?? []))
         var previous: (plan: SublayerPlan, compute: TaskID)?
         for x in plans.indices {
@@ -112,7 +113,7 @@ enum FlexGenLoop {
         var sync = start
         var relayed: TaskID?
         for plan in plans {
-            let loaded = issueLoad(&run, plan, step: step, after: [sync])
+            let loaded = issueLoad(&run, plan, step: step, after: [sync], demand: true)
             let computed = run.compute(plan.name, plan.compute,
                                        after: [sync] + loaded.transfers + (loaded.hostWork.map { [$0] } ?? []),
                                        step: step, layer: plan.layer)

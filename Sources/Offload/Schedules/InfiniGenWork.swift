@@ -23,15 +23,15 @@ enum InfiniGenWork {
         let m = run.model, b = Double(run.batch), d = Double(partialDim(run)), n = Double(cached)
         let partialQueryCols = Double(m.heads) * d
         var work = DeviceWork(flops: 2 * b * Double(m.hidden) * partialQueryCols,
-                              bytes: Double(m.hidden + 1) * partialQueryCols * m.bytes, kernels: 3)
+                              bytes: Double(m.hidden + 1) * partialQueryCols * m.kvBytes, kernels: 3)
         if m.positional == .rotary {
             work = work + DeviceWork(flops: 2 * b * Double(m.hidden * m.queryDim),
-                                     bytes: Double(m.hidden * m.queryDim) * m.bytes + 4 * b * Double(m.queryDim) * m.bytes,
+                                     bytes: Double(m.hidden * m.queryDim) * m.kvBytes + 4 * b * Double(m.queryDim) * m.kvBytes,
                                      kernels: 4)
         }
         let scores = b * Double(m.heads) * n
         work = work + DeviceWork(flops: 2 * scores * d,
-                                 bytes: b * Double(m.kvHeads) * n * d * m.bytes + 12 * scores, kernels: 9)
+                                 bytes: b * Double(m.kvHeads) * n * d * m.kvBytes + 12 * scores, kernels: 9)
         return work
     }
 
@@ -39,7 +39,7 @@ enum InfiniGenWork {
     /// whole partial key cache of the next layer every step.
     static func partialCacheCat(_ run: ScheduleRun, cached: Int) -> DeviceWork {
         let m = run.model
-        let bytes = Double(run.batch * m.kvHeads * cached * partialDim(run)) * m.bytes
+        let bytes = Double(run.batch * m.kvHeads * cached * partialDim(run)) * m.kvBytes
         return DeviceWork(flops: 0, bytes: 2 * bytes, kernels: 1)
     }
 
@@ -47,8 +47,8 @@ enum InfiniGenWork {
     /// partial key cache and the partial weight, for every sparse layer.
     static func prefillPreparation(_ run: ScheduleRun) -> DeviceWork {
         let m = run.model, rows = Double(run.batch * run.workload.promptLength)
-        let readQ = rows * Double(m.queryDim) * m.bytes
-        let partialK = rows * Double(m.kvDim) * m.bytes + rows * Double(m.kvHeads * partialDim(run)) * m.bytes
+        let readQ = rows * Double(m.queryDim) * m.kvBytes
+        let partialK = rows * Double(m.kvDim) * m.kvBytes + rows * Double(m.kvHeads * partialDim(run)) * m.kvBytes
         return DeviceWork(flops: 0, bytes: 2 * readQ + partialK, kernels: 8)
     }
 

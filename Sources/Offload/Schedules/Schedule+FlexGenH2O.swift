@@ -21,7 +21,10 @@ public struct FlexGenH2OSchedule: Schedule {
 
     public func run(_ run: inout ScheduleRun) throws {
         let cache = Self.cacheTokens(run)
-        run.readsLabel = "scheme-defined: H2O cache of \(cache) tokens per layer"
+        // A recorded trace (a real budgeted run) says how many rows each layer moved.
+        var recorded = false
+        if case .recorded = run.reads { recorded = true }
+        run.readsLabel = recorded ? run.reads.label : "scheme-defined: H2O cache of \(cache) tokens per layer"
         FlexGenPlans.note(&run)
         run.note("H2O budget applies to every layer (the speedup artifact's h2o path has no dense-layer exemption)")
         let overlap = run.options.overlapIO
@@ -38,13 +41,16 @@ public struct FlexGenH2OSchedule: Schedule {
         var start = FlexGenLoop.step(&run, step: 0, start: run.join([]), plans: prefill, overlap: overlap)
         guard run.workload.decodeSteps > 0 else { return }
         // Score update, argmin and scatter over the cache: about 4 fp32 passes.
-        let bookkeeping = DeviceWork(flops: 0, bytes: 4 * Self.scoreBytes(run, tokens: cache + 1), kernels: 8)
         for step in 1...run.workload.decodeSteps {
+            let cached = run.workload.cachedTokens(atDecodeStep: step)
             let plans = FlexGenPlans.layers(run, attention: { layer in
-                FlexGenPlans.attention(run, layer: layer,
-                                       compute: run.decodeAttentionWork(keys: cache + 1) + bookkeeping,
-                                       kvBytes: run.kvBytes(tokens: cache) + scores, kvTransfers: 3,
-                                       storeBytes: run.kvBytes(tokens: 1) + scores, storeTransfers: 3, relay: false)
+                let tokens = recorded ? run.reads.tokens(step: step, layer: layer, cached: cached) : cache
+                let scores = Self.scoreBytes(run, tokens: tokens)
+                let bookkeeping = DeviceWork(flops: 0, bytes: 4 * Self.scoreBytes(run, tokens: tokens + 1), kernels: 8)
+                return FlexGenPlans.attention(run, layer: layer,
+                                              compute: run.decodeAttentionWork(keys: tokens + 1) + bookkeeping,
+                                              kvBytes: run.kvBytes(tokens: tokens) + scores, kvTransfers: 3,
+                                              storeBytes: run.kvBytes(tokens: 1) + scores, storeTransfers: 3, relay: false)
             }, mlp: { FlexGenPlans.mlp(run, layer: $0, compute: run.decodeMLPWork()) })
             start = FlexGenLoop.step(&run, step: step, start: start, plans: plans, overlap: overlap)
         }

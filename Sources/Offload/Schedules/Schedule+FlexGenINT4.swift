@@ -10,7 +10,7 @@ public struct FlexGenINT4Schedule: Schedule {
 
     /// Compressed bytes per full-precision byte.
     static func compressedFraction(_ run: ScheduleRun) -> Double {
-        (Double(run.options.quantBits) / 8 + 4 / Double(run.options.quantGroupSize)) / run.model.bytes
+        (Double(run.options.quantBits) / 8 + 4 / Double(run.options.quantGroupSize)) / run.model.kvBytes
     }
 
     /// FlexGen's decompress: unpack (shift, mask, two strided writes), then

@@ -23,14 +23,15 @@ public struct InfiniGenPaperSchedule: Schedule {
     }
 
     /// Whole-cache load of a dense layer, staged if the home is pageable.
-    private func denseLoad(_ run: inout ScheduleRun, step: Int, layer: Int, cached: Int, after deps: [TaskID]) -> TaskID {
+    private func denseLoad(_ run: inout ScheduleRun, step: Int, layer: Int, cached: Int, after deps: [TaskID],
+                           demand: Bool = false) -> TaskID {
         let bytes = run.kvBytes(tokens: cached)
         var loadDeps = deps
         if !run.options.hostKVPinned {
             loadDeps.append(run.host("stage-kv", seconds: run.cost.hostCopy(bytes: bytes), after: deps,
                                      step: step, layer: layer))
         }
-        return run.load("load-kv", bytes: bytes, transfers: 2, after: loadDeps, step: step, layer: layer)
+        return run.load("load-kv", bytes: bytes, transfers: 2, demand: demand, after: loadDeps, step: step, layer: layer)
     }
 
     private func weightLoad(_ run: inout ScheduleRun, step: Int, layer: Int, after deps: [TaskID]) -> TaskID? {
@@ -54,7 +55,8 @@ public struct InfiniGenPaperSchedule: Schedule {
                 weightsReady[layer] = weightLoad(&run, step: step, layer: layer, after: [last])
             }
             if !sparse && kvReady[layer] == nil {
-                kvReady[layer] = denseLoad(&run, step: step, layer: layer, cached: cached, after: [last])
+                // Not issued a layer ahead: the attention below waits for it at once.
+                kvReady[layer] = denseLoad(&run, step: step, layer: layer, cached: cached, after: [last], demand: true)
             }
             if overlap && layer + 1 < run.layers {
                 weightsReady[layer + 1] = weightLoad(&run, step: step, layer: layer + 1, after: [last])
@@ -79,7 +81,7 @@ public struct InfiniGenPaperSchedule: Schedule {
             }
             let keys = InfiniGenWork.tokens(run, step: step, layer: layer, cached: cached) + 1
             // The new partial key is appended in place.
-            let append = DeviceWork(flops: 0, bytes: Double(run.batch * run.model.kvHeads * InfiniGenWork.partialDim(run)) * run.model.bytes,
+            let append = DeviceWork(flops: 0, bytes: Double(run.batch * run.model.kvHeads * InfiniGenWork.partialDim(run)) * run.model.kvBytes,
                                     kernels: 1)
             var deps = [last]
             if let kv = kvReady[layer] { deps.append(kv) }

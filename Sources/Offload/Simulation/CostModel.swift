@@ -9,15 +9,25 @@ public struct CostModel: Sendable {
 
     /// Roofline: the slower of arithmetic and memory traffic, plus a fixed
     /// cost per kernel.
+    /// With `device_weight_stream_gb_per_s` the weight bytes stream at that rate and the
+    /// rest at the memory bandwidth, one after the other.
     public func seconds(_ work: DeviceWork) -> Double {
         let compute = work.flops / (hardware.deviceFP16TensorTFLOPS * 1e12 * hardware.deviceMatmulEfficiency)
-        let memory = work.bytes / (hardware.deviceMemoryBandwidthGBps * Self.giga * hardware.deviceMemoryEfficiency)
+        let bandwidth = hardware.deviceMemoryBandwidthGBps * Self.giga * hardware.deviceMemoryEfficiency
+        var memory = work.bytes / bandwidth
+        if let stream = hardware.deviceWeightStreamGBps {
+            let weights = min(work.weightBytes, work.bytes)
+            memory = (work.bytes - weights) / bandwidth + weights / (stream * Self.giga)
+        }
         return max(compute, memory) + Double(work.kernels) * hardware.deviceKernelLaunchMicroseconds * Self.micro
     }
 
-    public func hostToDevice(bytes: Double, pinned: Bool, transfers: Int) -> Double {
+    /// `demand`: a load nothing started earlier, which the device waits for (see
+    /// `HardwareProfile.h2dDemandGBps`).
+    public func hostToDevice(bytes: Double, pinned: Bool, transfers: Int, demand: Bool = false) -> Double {
         guard bytes > 0 || transfers > 0 else { return 0 }
-        let rate = pinned ? hardware.h2dPinnedGBps : hardware.h2dPageableGBps
+        var rate = pinned ? hardware.h2dPinnedGBps : hardware.h2dPageableGBps
+        if demand, let d = hardware.h2dDemandGBps { rate = d }
         return Double(transfers) * hardware.transferLatencyMicroseconds * Self.micro + bytes / (rate * Self.giga)
     }
 

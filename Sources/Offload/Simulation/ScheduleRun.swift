@@ -48,10 +48,11 @@ public struct ScheduleRun: Sendable {
     }
 
     @discardableResult
-    mutating func load(_ name: String, bytes: Double, pinned: Bool = true, transfers: Int,
+    mutating func load(_ name: String, bytes: Double, pinned: Bool = true, transfers: Int, demand: Bool = false,
                        after deps: [TaskID] = [], step: Int, layer: Int) -> TaskID {
         bytesHostToDevice += bytes
-        return timeline.add(name, on: .h2d, duration: cost.hostToDevice(bytes: bytes, pinned: pinned, transfers: transfers),
+        return timeline.add(name, on: .h2d,
+                            duration: cost.hostToDevice(bytes: bytes, pinned: pinned, transfers: transfers, demand: demand),
                             after: deps, step: step, layer: layer)
     }
 
@@ -95,7 +96,7 @@ public struct ScheduleRun: Sendable {
     /// Off-device weight bytes of one attention or MLP sublayer.
     func offDeviceWeightBytes(attention: Bool) -> Double {
         let elements = attention ? model.attentionWeightElements : model.mlpWeightElements
-        return Double(elements) * model.bytes * (1 - weightOnDevice)
+        return Double(elements) * model.weightBytes * (1 - weightOnDevice)
     }
 
     /// Device work of the prefill sublayers, shared by every schedule.

@@ -1,0 +1,246 @@
+import Evaluation
+import Foundation
+import Model
+import Policies
+import Report
+
+/// Shared code of the few-shot accuracy figures (fig11, fig13, fig17-accuracy): one
+/// configuration is one (task, method) pair scored on the first `items` items of the
+/// task's 5-shot prompts, teacher-forced with every position policy-managed, plus an
+/// exact count of the KV rows and bytes the method read.
+enum FewShot5 {
+    static let shots = 5
+    /// Items per task in the default profile (the full profile scores every item): the
+    /// first 20, and 10 of RTE, whose 5-shot prompts are ~3x longer (~1100 tokens per
+    /// choice). Measured cost under a policy: ~700 tokens/s on 2 cores, so the three specs'
+    /// default runs take ~18 minutes.
+    static func defaultItems(_ task: String) -> Int { task == "rte" ? 10 : 20 }
+    static let defaultItemsText = "the first 20 items of each task (10 of RTE, whose prompts are ~3x longer)"
+    static let modelNote = "SmolLM2-135M-Instruct (Q4_1); the paper used OPT-6.7B/13B/30B and Llama-2-7B/13B"
+
+    /// The task files every few-shot spec reads (digests enter the cache keys).
+    static func inputs() throws -> [InputFile] {
+        let folder = Assets.cacheDirectory().appendingPathComponent("tasks", isDirectory: true)
+        let files = ["piqa_rc_5shot.jsonl", "openbookqa_rc_5shot.jsonl", "winogrande_rc_5shot.jsonl",
+                     "copa_validation.jsonl", "rte_validation.jsonl"]
+        return try [EngineInputs.model()] + files.map { InputFile(name: $0, url: folder.appendingPathComponent($0)) }
+    }
+
+    /// One few-shot point. `items` 0 means the whole task.
+    static func configuration(task: String, method: String, items: Int) -> Configuration {
+        ["task": .string(task), "method": .string(method), "items": .int(items), "shots": .int(shots)]
+    }
+
+    /// Scores one configuration: accuracy, acc_norm, KV reads, agreement with the full cache.
+    static func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
+        let engine = try await Engine.shared(context)
+        let taskName = try config.string("task"), method = try config.string("method")
+        let items = try config.int("items"), shots = try config.int("shots")
+        let task = try await loadTask(taskName, shots: shots, items: items, context: context)
+        let reference = try await fullScores(task, engine: engine, context: context)
+        let scored: FewShotResult
+        var reads = ReadCounts()
+        if method == "full" {
+            scored = reference
+            reads = ReadCounts.full(reference, config: engine.model.config)
+        } else {
+            let kv = try PolicyRegistry.make(method, model: engine.model, context: engine.methodContext)
+            let counters = CounterList()
+            scored = try FewShot.evaluate(model: engine.model, tokenizer: engine.tokenizer, task: task, makePolicy: {
+                let p = CountingPolicy(kv.makePolicy(), config: engine.model.config)
+                counters.add(p)
+                return p
+            })
+            reads = counters.total
+        }
+        return record(scored, reference: reference, reads: reads, method: method)
+    }
+
+    static func record(_ r: FewShotResult, reference: FewShotResult, reads: ReadCounts, method: String) -> ResultRecord {
+        var rec = ResultRecord()
+        let acc = r.accuracy, norm = r.accuracyNorm
+        rec.add("items", r.records.count, .measured, unit: "items")
+        rec.add("acc", acc.value, .measured)
+        rec.add("acc_stderr", acc.stderr ?? .nan, .measured)
+        rec.add("acc_norm", norm.value, .measured)
+        rec.add("acc_norm_stderr", norm.stderr ?? .nan, .measured)
+        rec.add("kv_read_fraction", reads.readFraction, .measured, unit: "rows read / rows available, all layers")
+        rec.add("kv_read_fraction_managed", reads.managedReadFraction, .measured,
+                unit: "rows read / rows available, managed layers")
+        rec.add("kv_bytes_relative", reads.relativeBytes, .measured, unit: "bytes read / fp16 full-cache bytes")
+        if method.hasPrefix("infinigen") {
+            // The artifact's "relative KV cache size" of an InfiniGen point.
+            rec.add("retain_ratio", 1 - (1 - min(reads.managedReadFraction, 1)).squareRoot(), .measured,
+                    unit: "1 - sqrt(1 - density), managed layers")
+        }
+        let agree = zip(r.records, reference.records).filter { $0.predicted == $1.predicted }.count
+        rec.add("agreement_with_full", Double(agree) / Double(max(r.records.count, 1)), .measured)
+        let delta = zip(r.records, reference.records).flatMap { zip($0.loglikelihoods, $1.loglikelihoods).map { abs($0 - $1) } }
+        rec.add("mean_abs_loglik_delta", delta.reduce(0, +) / Double(max(delta.count, 1)), .measured, unit: "nats")
+        rec.add("tokens", r.tokensProcessed, .measured, unit: "tokens")
+        rec.add("seconds", r.seconds, .measured, unit: "s")
+        rec.addSeries("item_correct", r.records.map { $0.correct ? 1 : 0 }, .measured)
+        return rec
+    }
+
+    /// Wall-clock values are left out of the golden files.
+    static func goldenTolerance(_ name: String, _ origin: Origin) -> Tolerance? {
+        if name == "seconds" { return nil }
+        // Log-likelihood sums over hundreds of tokens: allow BLAS summation-order noise.
+        if name == "mean_abs_loglik_delta" { return Tolerance(absolute: 1e-3, relative: 1e-3) }
+        return Tolerance(absolute: 1e-6, relative: 1e-4)
+    }
+
+    static func loadTask(_ name: String, shots: Int, items: Int, context: RunContext) async throws -> FewShotTask {
+        try await context.resources.value("fewshot-task:\(name):\(shots):\(items)", as: FewShotTask.self) {
+            try Tasks.load(name, shots: shots, limit: items == 0 ? nil : items)
+        }
+    }
+
+    /// Full-cache scores of a task's items, computed once per invocation and shared by every
+    /// method compared with them.
+    static func fullScores(_ task: FewShotTask, engine: Engine, context: RunContext) async throws -> FewShotResult {
+        let key = "fewshot-full:\(task.name):\(task.shots):\(task.limit ?? 0)"
+        return try await context.resources.value(key, as: FewShotResult.self) {
+            try FewShot.evaluate(model: engine.model, tokenizer: engine.tokenizer, task: task)
+        }
+    }
+
+    // MARK: summaries
+
+    /// Per configuration, the values a table row or plot point needs.
+    struct Point {
+        var task: String
+        var method: String
+        var record: ResultRecord
+        init(_ r: ExperimentResult) {
+            task = (try? r.configuration.string("task")) ?? "?"
+            method = (try? r.configuration.string("method")) ?? "?"
+            record = r.record
+        }
+        func value(_ name: String) -> Double { record.double(name) ?? .nan }
+        var items: Int { Int(value("items")) }
+    }
+
+    static func percent(_ x: Double) -> String { x.isNaN ? "–" : NumberText.short(100 * x) + "%" }
+    static func withError(_ v: Double, _ e: Double) -> String {
+        e.isNaN ? percent(v) : "\(NumberText.short(100 * v)) ± \(NumberText.short(100 * e))"
+    }
+
+    static let tableHeader = ["task", "method", "items", "acc % ± se", "acc_norm % ± se", "KV rows read", "KV bytes read",
+                              "retain ratio", "agrees with full", "s"]
+
+    static func tableRow(_ p: Point) -> [String] {
+        let retain = p.record.double("retain_ratio").map(percent) ?? ""
+        return [p.task, p.method, "\(p.items)", withError(p.value("acc"), p.value("acc_stderr")),
+                withError(p.value("acc_norm"), p.value("acc_norm_stderr")), percent(p.value("kv_read_fraction")),
+                percent(p.value("kv_bytes_relative")), retain, percent(p.value("agreement_with_full")),
+                NumberText.short(p.value("seconds"))]
+    }
+
+    /// lm-eval reports acc_norm for these (length-normalised choices of unequal length).
+    static let normTasks: Set<String> = ["piqa", "openbookqa"]
+    static func headline(_ task: String) -> String { normTasks.contains(task) ? "acc_norm" : "acc" }
+
+    static func itemsText(_ results: [ExperimentResult]) -> String {
+        let byTask = Dictionary(grouping: results.map(Point.init), by: \.task)
+        return byTask.keys.sorted().map { "\($0) \(byTask[$0]!.first!.items)" }.joined(separator: ", ")
+    }
+}
+
+/// Exact KV reads of a set of scored sequences: rows read and available per (layer, KV
+/// head, position), spared layers included, and the bytes those reads move at the method's
+/// row cost relative to fp16 rows.
+struct ReadCounts: Sendable {
+    var managedRead = 0.0, managedAvailable = 0.0
+    var spareRead = 0.0
+    var bytes = 0.0, fullBytes = 0.0
+
+    var readFraction: Double {
+        let all = managedAvailable + spareRead
+        return all == 0 ? 1 : (managedRead + spareRead) / all
+    }
+    var managedReadFraction: Double { managedAvailable == 0 ? 1 : managedRead / managedAvailable }
+    var relativeBytes: Double { fullBytes == 0 ? 1 : bytes / fullBytes }
+
+    static func + (a: ReadCounts, b: ReadCounts) -> ReadCounts {
+        ReadCounts(managedRead: a.managedRead + b.managedRead, managedAvailable: a.managedAvailable + b.managedAvailable,
+                   spareRead: a.spareRead + b.spareRead, bytes: a.bytes + b.bytes, fullBytes: a.fullBytes + b.fullBytes)
+    }
+
+    /// The full cache reads every earlier row of every layer at fp16.
+    static func full(_ result: FewShotResult, config: LlamaConfig) -> ReadCounts {
+        var c = ReadCounts()
+        for record in result.records {
+            for counts in record.tokenCounts {
+                let n = Double(counts[0] + counts[1] - 1)          // positions fed
+                let triangle = n * (n - 1) / 2 * Double(config.layers * config.kvHeads)
+                c.spareRead += triangle
+                c.bytes += triangle * Double(4 * config.headDim)
+                c.fullBytes += triangle * Double(4 * config.headDim)
+            }
+        }
+        return c
+    }
+}
+
+/// Forwards every hook to the wrapped policy and counts what its selections read.
+final class CountingPolicy: KVPolicy {
+    let inner: KVPolicy
+    private let headDim: Int, kvHeads: Int
+    private(set) var counts = ReadCounts()
+
+    init(_ inner: KVPolicy, config: LlamaConfig) {
+        self.inner = inner
+        headDim = config.headDim
+        kvHeads = config.kvHeads
+    }
+
+    var name: String { inner.name }
+    var firstManagedLayer: Int { inner.firstManagedLayer }
+    var firstObservedLayer: Int { inner.firstObservedLayer }
+    var wantsAttentionWeights: Bool { inner.wantsAttentionWeights }
+    var selectsAhead: Bool { inner.selectsAhead }
+    var transfer: TransferCost { inner.transfer }
+
+    func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage { inner.makeStorage(config: config, capacity: capacity) }
+    func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>) {
+        inner.observeInput(layer: layer, position: position, input: input)
+    }
+    func observeKeys(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
+        inner.observeKeys(layer: layer, position: position, keys: keys, values: values)
+    }
+    func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
+                          weights: UnsafePointer<Float>, stride: Int) {
+        inner.observeAttention(layer: layer, position: position, kvHead: kvHead, positions: positions,
+                               weights: weights, stride: stride)
+    }
+
+    /// Called once per managed (layer, position) in teacher-forced runs (dense storage
+    /// never selects ahead); the first managed layer also accounts for the spared ones.
+    func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
+        inner.select(layer: layer, position: t, queries: queries, selection: selection)
+        let fp16Row = Double(4 * headDim)
+        let cost: TransferCost = inner.transfer == .resident ? .rows(bytesPerRow: fp16Row, extraBytesPerStep: 0) : inner.transfer
+        for h in 0..<kvHeads {
+            let n = selection.positions[h]?.count ?? t
+            counts.managedRead += Double(n)
+            counts.managedAvailable += Double(t)
+            counts.bytes += cost.bytes(rowsRead: n, headDim: headDim)
+            counts.fullBytes += Double(t) * fp16Row
+        }
+        if layer == inner.firstManagedLayer {
+            let spared = Double(inner.firstManagedLayer * kvHeads * t)
+            counts.spareRead += spared
+            counts.bytes += spared * fp16Row
+            counts.fullBytes += spared * fp16Row
+        }
+    }
+}
+
+/// The counting wrappers of one configuration's sequences (made one at a time by the harness).
+final class CounterList: @unchecked Sendable {
+    private var policies: [CountingPolicy] = []
+    func add(_ p: CountingPolicy) { policies.append(p) }
+    var total: ReadCounts { policies.reduce(ReadCounts()) { $0 + $1.counts } }
+}
