@@ -48,6 +48,13 @@ struct ComparisonOutcome: Sendable {
     /// earlier positions (before the cap).
     var infinigenCapBound: Double?
     var infinigenThresholdShare: Double?
+    /// The tail over every selecting (layer, position, KV head) row: 10th percentiles of
+    /// the attention mass read and of the output cosine, and the share of rows whose
+    /// reads hold less than half of the full attention mass. Means hide whether a
+    /// method loses a little everywhere or a lot in a few rows.
+    var massP10 = Double.nan
+    var cosineP10 = Double.nan
+    var lowMassShare = Double.nan
 
     /// The selecting layers' records (the spared ones read everything by definition).
     var selectingLayers: [TraceSummary.Layer] { summary.layers.filter(\.managed) }
@@ -84,6 +91,12 @@ enum AccuracyRuns {
             var outcome = ComparisonOutcome(policy: canonical, summary: recorder.summary(),
                                             positions: records.map(\.position), nll: records.map(\.nll),
                                             nllFull: records.map(\.nllFull), seconds: seconds)
+            let managed = recorder.attentionRecords.filter(\.managed)
+            if !managed.isEmpty {
+                outcome.massP10 = percentile(managed.map(\.mass), 0.1)
+                outcome.cosineP10 = percentile(managed.map(\.cosine), 0.1)
+                outcome.lowMassShare = Double(managed.filter { $0.mass < 0.5 }.count) / Double(managed.count)
+            }
             if let ig = policy as? InfiniGenPolicy, let settings = (method as? InfiniGenMethod)?.settings {
                 (outcome.infinigenCapBound, outcome.infinigenThresholdShare) = capStatistics(ig.allSteps, settings: settings)
             }
@@ -112,6 +125,13 @@ enum AccuracyRuns {
             return Probed(summary: recorder.summary(), seconds: seconds)
         }
         return (p.summary, p.seconds)
+    }
+
+    /// The value below which `q` of the values lie (nearest rank).
+    static func percentile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
     }
 
     /// (share of steps whose speculated count exceeded the cap, mean speculated count as a
@@ -155,6 +175,9 @@ enum AccuracyRecord {
         let selecting = o.selectingLayers
         r.add("read_fraction_selecting", selecting.isEmpty ? 1 : mean(selecting.map(\.readFraction)), .measured)
         r.add("link_kb_per_token", s.linkBytesPerToken / 1e3, .measured, unit: "KB")
+        r.add("attention_mass_p10", o.massP10, .measured)
+        r.add("output_cosine_p10", o.cosineP10, .measured)
+        r.add("low_mass_share", o.lowMassShare, .measured)
         if let b = o.infinigenCapBound { r.add("infinigen_cap_bound", b, .measured) }
         if let t = o.infinigenThresholdShare { r.add("infinigen_threshold_share", t, .measured) }
         r.add("seconds", o.seconds, .measured, unit: "s")
