@@ -20,11 +20,11 @@ do for [outfmt in "png svg"] {
     set xlabel 'token position (chunk end) (tokens)'
     set ylabel 'perplexity of the chunk (1)'
     unset logscale
-    set xrange [*:*]
-    set yrange [*:*]
-    set offsets 0, 0, graph 0.05, 0
+    set xrange [0.0:512.0]
+    set yrange [0.0:115.66800000363733]
+    set offsets 0, 0, 0, 0
     set grid ytics
-    set key top right
+    set key top left
     set style data linespoints
     set xtics autofreq
     plot 'fig12.dat' index 0 using 1:2 with linespoints lw 2 title 'Full cache', \

@@ -25,7 +25,7 @@ do for [outfmt in "png svg"] {
     set yrange [0.0:1.0]
     set offsets 0, 0, 0, 0
     set grid ytics
-    set key below
+    set key bottom left
     set style data linespoints
     set xtics autofreq
     plot 'speculation-quality.dat' index 0 using 1:2 with linespoints lw 2 title 'sum columns, skewed', \
@@ -43,7 +43,7 @@ do for [outfmt in "png svg"] {
     set yrange [0.0:100.0]
     set offsets 0, 0, 0, 0
     set grid ytics
-    set key below
+    set key bottom right
     set style data linespoints
     set xtics autofreq
     plot 'speculation-quality.dat' index 5 using 1:2 with linespoints lw 2 title 'query: energy (q^2) share, raw', \
@@ -56,7 +56,7 @@ do for [outfmt in "png svg"] {
     set xlabel 'column rank (index)'
     set ylabel 'mean |value| / largest (1)'
     unset logscale
-    set xrange [*:*]
+    set xrange [0.0:63.0]
     set yrange [0.0:1.05]
     set offsets 0, 0, 0, 0
     set grid ytics
