@@ -227,7 +227,7 @@ def compare_to_fixture(path: Path, key: str, values: list[float]) -> None:
 
 
 def main() -> None:
-    cache = Path(os.environ.get("INFINIGEN_CACHE", "/work/cache"))
+    cache = Path(os.environ.get("INFINIGEN_CACHE") or Path(__file__).resolve().parents[2] / ".cache" / "infinigen")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(cache / "model/SmolLM2-135M-Instruct.Q4_1.gguf"))
     ap.add_argument("--text", default=str(cache / "text/austen/prideprejudice.txt"))

@@ -98,7 +98,7 @@ def check_tokenizer(g: GGUFFile) -> list[int]:
 
 
 def main() -> None:
-    cache = os.environ.get("INFINIGEN_CACHE", "/work/cache")
+    cache = os.environ.get("INFINIGEN_CACHE") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".cache", "infinigen")
     model = sys.argv[1] if len(sys.argv) > 1 else f"{cache}/model/SmolLM2-135M-Instruct.Q4_1.gguf"
     check_dequant()
     check_parser_errors(model)
