@@ -4,8 +4,7 @@ import XCTest
 
 /// Wraps a policy, forwards every call, and checks each selection the engine gets:
 /// distinct ascending positions below the query's, no more than `limit(layer, t)`.
-final class CheckingPolicy: KVPolicy {
-    let inner: KVPolicy
+final class CheckingPolicy: ForwardingPolicy {
     let limit: (Int) -> Int
     /// Replace "read everything" (nil) by the explicit list, forcing the engine's gather path.
     let explicit: Bool
@@ -13,31 +12,13 @@ final class CheckingPolicy: KVPolicy {
     private(set) var problems: [String] = []
 
     init(_ inner: KVPolicy, explicit: Bool = false, limit: @escaping (Int) -> Int = { $0 }) {
-        self.inner = inner
         self.explicit = explicit
         self.limit = limit
+        super.init(inner)
     }
 
-    var name: String { inner.name }
-    var firstManagedLayer: Int { inner.firstManagedLayer }
-    var firstObservedLayer: Int { inner.firstObservedLayer }
-    var selectsAhead: Bool { inner.selectsAhead }
-    var wantsAttentionWeights: Bool { inner.wantsAttentionWeights }
-    var transfer: TransferCost { inner.transfer }
-    func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage { inner.makeStorage(config: config, capacity: capacity) }
-    func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>) {
-        inner.observeInput(layer: layer, position: position, input: input)
-    }
-    func observeKeys(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
-        inner.observeKeys(layer: layer, position: position, keys: keys, values: values)
-    }
-    func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
-                          weights: UnsafePointer<Float>, stride: Int) {
-        inner.observeAttention(layer: layer, position: position, kvHead: kvHead, positions: positions, weights: weights, stride: stride)
-    }
-
-    func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
-        inner.select(layer: layer, position: t, queries: queries, selection: selection)
+    override func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
+        super.select(layer: layer, position: t, queries: queries, selection: selection)
         selections += 1
         for h in selection.positions.indices {
             let list = selection.positions[h] ?? (0..<t).map { Int32($0) }

@@ -185,41 +185,20 @@ struct ReadCounts: Sendable {
 }
 
 /// Forwards every hook to the wrapped policy and counts what its selections read.
-final class CountingPolicy: KVPolicy {
-    let inner: KVPolicy
+final class CountingPolicy: ForwardingPolicy {
     private let headDim: Int, kvHeads: Int
     private(set) var counts = ReadCounts()
 
     init(_ inner: KVPolicy, config: LlamaConfig) {
-        self.inner = inner
         headDim = config.headDim
         kvHeads = config.kvHeads
-    }
-
-    var name: String { inner.name }
-    var firstManagedLayer: Int { inner.firstManagedLayer }
-    var firstObservedLayer: Int { inner.firstObservedLayer }
-    var wantsAttentionWeights: Bool { inner.wantsAttentionWeights }
-    var selectsAhead: Bool { inner.selectsAhead }
-    var transfer: TransferCost { inner.transfer }
-
-    func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage { inner.makeStorage(config: config, capacity: capacity) }
-    func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>) {
-        inner.observeInput(layer: layer, position: position, input: input)
-    }
-    func observeKeys(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
-        inner.observeKeys(layer: layer, position: position, keys: keys, values: values)
-    }
-    func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
-                          weights: UnsafePointer<Float>, stride: Int) {
-        inner.observeAttention(layer: layer, position: position, kvHead: kvHead, positions: positions,
-                               weights: weights, stride: stride)
+        super.init(inner)
     }
 
     /// Called once per managed (layer, position) in teacher-forced runs (dense storage
     /// never selects ahead); the first managed layer also accounts for the spared ones.
-    func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
-        inner.select(layer: layer, position: t, queries: queries, selection: selection)
+    override func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
+        super.select(layer: layer, position: t, queries: queries, selection: selection)
         let fp16Row = Double(4 * headDim)
         let cost: TransferCost = inner.transfer == .resident ? .rows(bytesPerRow: fp16Row, extraBytesPerStep: 0) : inner.transfer
         for h in 0..<kvHeads {
