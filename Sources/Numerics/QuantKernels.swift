@@ -113,17 +113,8 @@ public enum QuantKernels {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: m * cols) { scratch in
             let xp = scratch.baseAddress!
             for i in 0..<m { permuteQ4_1(x + i * cols, cols: cols, into: xp + i * cols) }
-            var first = 0
-            while m - first > group {   // eight at a time (the last group zero-padded)
-                let valid = min(8, m - first)
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * cols) { pad in
-                    let p8 = pad.baseAddress!
-                    p8.update(from: xp + first * cols, count: valid * cols)
-                    (p8 + valid * cols).update(repeating: 0, count: (8 - valid) * cols)
-                    gemm8Q4_1(w, rowBytes: rowBytes, rows: rows, cols: cols, xp: p8,
-                              y: y + first * ldy, ldy: ldy, valid: valid)
-                }
-                first += valid
+            let first = eightAtATime(xp, m: m, cols: cols) { p8, i, valid in
+                gemm8Q4_1(w, rowBytes: rowBytes, rows: rows, cols: cols, xp: p8, y: y + i * ldy, ldy: ldy, valid: valid)
             }
             for r in 0..<rows {
                 let row = w + r * rowBytes
@@ -213,6 +204,26 @@ public enum QuantKernels {
         }
     }
 
+    /// Hands permuted vectors to an eight-wide kernel, eight at a time while more than a
+    /// four-group remains (the last eight zero-padded): `body(vectors, first, valid)`.
+    /// Returns the index of the first vector left for the four-wide path.
+    @inline(__always)
+    static func eightAtATime(_ xp: UnsafePointer<Float>, m: Int, cols: Int,
+                             _ body: (UnsafePointer<Float>, Int, Int) -> Void) -> Int {
+        var first = 0
+        while m - first > group {
+            let valid = min(8, m - first)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * cols) { pad in
+                let p8 = pad.baseAddress!
+                p8.update(from: xp + first * cols, count: valid * cols)
+                (p8 + valid * cols).update(repeating: 0, count: (8 - valid) * cols)
+                body(p8, first, valid)
+            }
+            first += valid
+        }
+        return first
+    }
+
     // MARK: - Q8_0
 
     /// Q8_0: the block's 8 words fill the 8 lanes; vector k (0...3) holds byte k of each
@@ -252,16 +263,8 @@ public enum QuantKernels {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: m * cols) { scratch in
             let xp = scratch.baseAddress!
             for i in 0..<m { permuteQ8_0(x + i * cols, cols: cols, into: xp + i * cols) }
-            var first = 0
-            while m - first > group {   // eight at a time (the last group zero-padded)
-                let valid = min(8, m - first)
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * cols) { pad in
-                    let p8 = pad.baseAddress!
-                    p8.update(from: xp + first * cols, count: valid * cols)
-                    (p8 + valid * cols).update(repeating: 0, count: (8 - valid) * cols)
-                    gemm8Q8_0(w, rowBytes: rowBytes, rows: rows, cols: cols, xp: p8, y: y + first * ldy, ldy: ldy, valid: valid)
-                }
-                first += valid
+            let first = eightAtATime(xp, m: m, cols: cols) { p8, i, valid in
+                gemm8Q8_0(w, rowBytes: rowBytes, rows: rows, cols: cols, xp: p8, y: y + i * ldy, ldy: ldy, valid: valid)
             }
             for r in 0..<rows {
                 let row = w + r * rowBytes
