@@ -268,7 +268,7 @@ public struct PolicyQualitySpec: ExperimentSpec {
         if let oracle {
             s += "- The oracle (exact top-20% by the true logits, summed over each KV group's three query heads) reaches KL "
                 + "\(F.number(oracle.number("kl_vs_full"), 4)) at recall \(F.number(oracle.number("recall"))): its recall is below 1 "
-                + "because one selection serves three query heads (grouped-query attention), and that is the ceiling for any "
+                + "because one selection serves three query heads (grouped-query attention), and it is close to the ceiling for any "
                 + "group-shared speculation.\n"
         }
         s += "- speculation-quality breaks the partial-weight loss down per layer, with and without skewing and per column "
