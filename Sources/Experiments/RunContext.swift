@@ -11,10 +11,15 @@ public struct RunContext: Sendable {
     public let resources: ResourcePool
     /// Prints a note without garbling the progress line.
     public let log: @Sendable (String) -> Void
+    /// The run's `artifacts/` directory, for the few specs that keep a machine-specific
+    /// file beside the results (the `this-machine` profile), so nothing depends on the cwd.
+    public let artifacts: URL
 
     public init(experimentID: String, profile: RunProfile, inputDigests: [String: String] = [:],
-                resources: ResourcePool = ResourcePool(), log: @escaping @Sendable (String) -> Void = { _ in }) {
+                resources: ResourcePool = ResourcePool(), log: @escaping @Sendable (String) -> Void = { _ in },
+                artifacts: URL = URL(fileURLWithPath: "artifacts", isDirectory: true)) {
         self.experimentID = experimentID
+        self.artifacts = artifacts
         self.profile = profile
         self.inputDigests = inputDigests
         self.resources = resources

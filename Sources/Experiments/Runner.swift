@@ -94,7 +94,7 @@ public final class Runner: Sendable {
                                               elapsed: Date().timeIntervalSince(started), eta: eta, cached: entry != nil))
             if entry == nil {
                 let context = RunContext(experimentID: plan.id, profile: plan.profile, inputDigests: plan.inputDigests,
-                                         resources: resources, log: log)
+                                         resources: resources, log: log, artifacts: layout.artifacts)
                 let t0 = Date()
                 let record: ResultRecord
                 do {

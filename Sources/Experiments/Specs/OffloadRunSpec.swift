@@ -28,10 +28,11 @@ public struct OffloadRunSpec: ExperimentSpec {
     ]
     public var codeVersion: String { engineVersion + "/offload-run-1" }
 
-    /// Where the engine-calibrated `this-machine` profile lives (measured when absent).
-    public var profilePath: String
+    /// Where the engine-calibrated `this-machine` profile lives (measured when absent);
+    /// nil: `this-machine.json` in the run's artifacts directory.
+    public var profilePath: String?
 
-    public init(profilePath: String = "artifacts/this-machine.json") { self.profilePath = profilePath }
+    public init(profilePath: String? = nil) { self.profilePath = profilePath }
 
     static let policies = ["full", "flexgen", "h2o", "infinigen"]
     static let text = "wiki"
@@ -55,7 +56,7 @@ public struct OffloadRunSpec: ExperimentSpec {
         let tokens = try engine.tokens(Self.text, count: OffloadRun.textTokensNeeded(settings))
         let spec = try PolicyRegistry.canonical(policy)
         let method = try PolicyRegistry.make(policy, model: engine.model, context: engine.methodContext)
-        let path = profilePath
+        let path = profilePath ?? context.artifacts.appendingPathComponent("this-machine.json").path
         let hardware = try await context.resources.value("this-machine-profile", as: HardwareProfile.self) {
             try OffloadRunSimulation.machineProfile(at: URL(fileURLWithPath: path), remeasure: false,
                                                     model: engine.model, log: context.log)
