@@ -10,7 +10,6 @@ import Numerics
 extension LlamaModel {
     func attention(layer l: Int, chunks: [Chunk], x: FloatBuffer, q: FloatBuffer, k: FloatBuffer,
                    v: FloatBuffer, out: FloatBuffer) {
-        let c = config
         var wave: [RowTask] = []
         var tails: [(Chunk, Int)] = []
         for ch in chunks {

@@ -5,7 +5,7 @@ import Report
 /// Figure 14: latency of one batch (prefill + decode) for the six schemes on the paper's
 /// machine, OPT-13B, batch 20, prompt 1920, 128 generated tokens. Modeled with the
 /// timeline simulator on the `a6000-pcie3` profile; nothing here is measured.
-public struct SpeedFig14Spec: ExperimentSpec {
+public struct SpeedFig14Spec: ModeledSpeedExperiment {
     public let id = "fig14"
     public let title = "Figure 14: inference latency of the offloading schemes, OPT-13B, batch 20, 1920+128 tokens (modeled)"
     public let paperSetting = [
@@ -38,7 +38,6 @@ public struct SpeedFig14Spec: ExperimentSpec {
             + [ReferenceValue(Self.claimQuantity, 3.00, unit: "x", source: "paper abstract: up to 3.00x over prior KV-cache management methods")]
     }
 
-    public var codeVersion: String { SpeedVersion.code(id) }
 
     public init() {}
 
@@ -48,14 +47,6 @@ public struct SpeedFig14Spec: ExperimentSpec {
         ["paper", "artifact"].flatMap { o in
             SpeedSchemes.all.map { SpeedPoint(scheme: $0.schedule, batch: 20, maxKV: 400, options: o).configuration }
         }
-    }
-
-    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        SpeedRecord.make(try SpeedPoint(config).simulate())
-    }
-
-    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
-        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {

@@ -3,7 +3,7 @@ import Report
 
 /// Figure 15: the six schemes as the batch grows (OPT-13B, 1920+128 tokens, A6000 PCIe 3.0).
 /// Modeled on the `a6000-pcie3` profile.
-public struct SpeedFig15Spec: ExperimentSpec {
+public struct SpeedFig15Spec: ModeledSpeedExperiment {
     public let id = "fig15"
     public let title = "Figure 15: latency vs batch size, OPT-13B, 1920+128 tokens (modeled)"
     public let paperSetting = [
@@ -20,7 +20,6 @@ public struct SpeedFig15Spec: ExperimentSpec {
         Setting("InfiniGen", "partial weight ratio 0.2, max_num_kv 409; count assumed to reach the cap (upper bound)"),
         Setting("numbers", "modeled (simulated timeline), never measured"),
     ]
-    public var codeVersion: String { SpeedVersion.code(id) }
 
     static let batches = [4, 8, 12, 16, 20]
 
@@ -31,14 +30,6 @@ public struct SpeedFig15Spec: ExperimentSpec {
         (profile == .quick ? [4, 12, 20] : Self.batches).flatMap { b in
             SpeedSchemes.all.map { SpeedPoint(scheme: $0.schedule, batch: b, maxKV: 409).configuration }
         }
-    }
-
-    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        SpeedRecord.make(try SpeedPoint(config).simulate())
-    }
-
-    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
-        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {

@@ -3,7 +3,7 @@ import Report
 
 /// Figure 16a: latency vs prompt length (OPT-13B, batch 8). The artifact runs only the
 /// FlexGen-based schemes here, with max_num_kv = (prompt + 128) / 5. Modeled on `a6000-pcie3`.
-public struct SpeedFig16aSpec: ExperimentSpec {
+public struct SpeedFig16aSpec: ModeledSpeedExperiment {
     public let id = "fig16a"
     public let title = "Figure 16a: latency vs prompt length, OPT-13B, batch 8, +128 generated (modeled)"
     public let paperSetting = [
@@ -20,7 +20,6 @@ public struct SpeedFig16aSpec: ExperimentSpec {
         Setting("InfiniGen", "partial weight ratio 0.2, max_num_kv = (prompt + 128) / 5; count assumed to reach the cap"),
         Setting("numbers", "modeled (simulated timeline), never measured"),
     ]
-    public var codeVersion: String { SpeedVersion.code(id) }
 
     static let prompts = [384, 896, 1408, 1920]
 
@@ -35,14 +34,6 @@ public struct SpeedFig16aSpec: ExperimentSpec {
         }
     }
 
-    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        SpeedRecord.make(try SpeedPoint(config).simulate())
-    }
-
-    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
-        SpeedGolden.tolerance(valueName, origin)
-    }
-
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
         let prompts = Array(Set(results.compactMap { $0.point?.prompt })).sorted()
         return SpeedGroups.output(
@@ -55,7 +46,7 @@ public struct SpeedFig16aSpec: ExperimentSpec {
 
 /// Figure 16b: latency for OPT-6.7B, 13B and 30B (batch 4, 1920+128); OPT-30B keeps 70% of
 /// its weights on the GPU and streams the rest every step. Modeled on `a6000-pcie3`.
-public struct SpeedFig16bSpec: ExperimentSpec {
+public struct SpeedFig16bSpec: ModeledSpeedExperiment {
     public let id = "fig16b"
     public let title = "Figure 16b: latency vs model size, OPT-6.7B/13B/30B, batch 4, 1920+128 tokens (modeled)"
     public let paperSetting = [
@@ -72,7 +63,6 @@ public struct SpeedFig16bSpec: ExperimentSpec {
         Setting("InfiniGen", "partial weight ratio 0.2, max_num_kv 409; count assumed to reach the cap"),
         Setting("numbers", "modeled (simulated timeline), never measured"),
     ]
-    public var codeVersion: String { SpeedVersion.code(id) }
 
     static let models = ["opt-6.7b", "opt-13b", "opt-30b"]
 
@@ -82,14 +72,6 @@ public struct SpeedFig16bSpec: ExperimentSpec {
         Self.models.flatMap { m in
             SpeedSchemes.flexgenFamily.map { SpeedPoint(scheme: $0.schedule, model: m, batch: 4, maxKV: 409).configuration }
         }
-    }
-
-    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        SpeedRecord.make(try SpeedPoint(config).simulate())
-    }
-
-    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
-        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {

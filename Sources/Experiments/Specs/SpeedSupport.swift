@@ -156,6 +156,22 @@ struct SpeedPoint: Sendable, Equatable {
     }
 }
 
+/// A modeled latency experiment: each configuration is one `SpeedPoint` the offload
+/// simulator times, versioned by the simulator's code and pinned with the speed tolerances.
+public protocol ModeledSpeedExperiment: ExperimentSpec {}
+
+extension ModeledSpeedExperiment {
+    public var codeVersion: String { SpeedVersion.code(id) }
+
+    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
+        SpeedRecord.make(try SpeedPoint(config).simulate())
+    }
+
+    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
+        SpeedGolden.tolerance(valueName, origin)
+    }
+}
+
 /// The values every speed configuration records; all modeled, the profile named in each.
 enum SpeedRecord {
     static func make(_ r: SimulationResult) -> ResultRecord {

@@ -5,7 +5,7 @@ import Report
 /// What if figure 14 ran on newer machines? The same setting (OPT-13B, batch 20, 1920+128,
 /// max_num_kv 400) on A100 PCIe 4.0, H100 PCIe 5.0 and GH200 NVLink-C2C profiles, beside the
 /// paper's A6000 PCIe 3.0. Entirely modeled: nobody has run these.
-public struct SpeedWhatIfSpec: ExperimentSpec {
+public struct SpeedWhatIfSpec: ModeledSpeedExperiment {
     public let id = "fig14-whatif"
     public let title = "What-if: figure 14's setting on A100 PCIe 4.0, H100 PCIe 5.0 and GH200 NVLink-C2C (modeled)"
     public let paperSetting = [
@@ -17,7 +17,6 @@ public struct SpeedWhatIfSpec: ExperimentSpec {
         Setting("model", "OPT-13B shape, batch 20, prompt 1920, 128 generated tokens; InfiniGen max_num_kv 400, count at the cap"),
         Setting("numbers", "modeled (simulated timeline), never measured"),
     ]
-    public var codeVersion: String { SpeedVersion.code(id) }
 
     static let profiles = [HardwareNames.paper, "a100-80gb-pcie4", "h100-pcie5", "gh200-nvlink-c2c"]
 
@@ -27,14 +26,6 @@ public struct SpeedWhatIfSpec: ExperimentSpec {
         Self.profiles.flatMap { h in
             SpeedSchemes.all.map { SpeedPoint(scheme: $0.schedule, hardware: h, batch: 20, maxKV: 400).configuration }
         }
-    }
-
-    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        SpeedRecord.make(try SpeedPoint(config).simulate())
-    }
-
-    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
-        SpeedGolden.tolerance(valueName, origin)
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
