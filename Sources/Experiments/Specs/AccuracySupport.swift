@@ -77,6 +77,11 @@ enum AccuracyRuns {
 
     /// `policy` teacher-forced over the window, every position policy-managed (the
     /// accuracy studies' setting), compared with the full cache.
+    static func compare(_ config: Configuration, context: RunContext) async throws -> ComparisonOutcome {
+        try await compare(policy: try config.string("policy"), text: try config.string("text"),
+                          tokens: try config.int("tokens"), context: context)
+    }
+
     static func compare(policy spec: String, text: String, tokens: Int, context: RunContext) async throws -> ComparisonOutcome {
         let canonical = try PolicyRegistry.canonical(spec)
         return try await context.resources.value("comparison/\(text)/\(tokens)/\(canonical)", as: ComparisonOutcome.self) {
@@ -164,9 +169,7 @@ enum AccuracyRecord {
     /// The summary numbers every policy run reports, all measured.
     static func addSummary(_ o: ComparisonOutcome, to r: inout ResultRecord) {
         let s = o.summary
-        r.add("perplexity", s.perplexity, .measured)
-        r.add("perplexity_full", s.perplexityFull, .measured)
-        r.add("kl_vs_full", s.meanKL, .measured, unit: "nats/token")
+        addPerplexity(o, to: &r)
         r.add("top1_agreement", s.top1Agreement, .measured)
         r.add("recall", s.recall, .measured)
         r.add("attention_mass", s.mass, .measured)
@@ -181,6 +184,13 @@ enum AccuracyRecord {
         if let b = o.infinigenCapBound { r.add("infinigen_cap_bound", b, .measured) }
         if let t = o.infinigenThresholdShare { r.add("infinigen_threshold_share", t, .measured) }
         r.add("seconds", o.seconds, .measured, unit: "s")
+    }
+
+    /// Perplexity under the policy and under the full cache, and the KL between them.
+    static func addPerplexity(_ o: ComparisonOutcome, to r: inout ResultRecord) {
+        r.add("perplexity", o.summary.perplexity, .measured)
+        r.add("perplexity_full", o.summary.perplexityFull, .measured)
+        r.add("kl_vs_full", o.summary.meanKL, .measured, unit: "nats/token")
     }
 
     /// Per-layer series (x = layer index).

@@ -76,12 +76,9 @@ public struct Fig12Spec: ExperimentSpec {
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
         let chunk = try config.int("chunk")
         guard chunk >= 1 else { throw ExperimentError("fig12: chunk must be >= 1 (got \(chunk))") }
-        let o = try await AccuracyRuns.compare(policy: try config.string("policy"), text: try config.string("text"),
-                                               tokens: try config.int("tokens"), context: context)
+        let o = try await AccuracyRuns.compare(config, context: context)
         var r = ResultRecord()
-        r.add("perplexity", o.summary.perplexity, .measured)
-        r.add("perplexity_full", o.summary.perplexityFull, .measured)
-        r.add("kl_vs_full", o.summary.meanKL, .measured, unit: "nats/token")
+        AccuracyRecord.addPerplexity(o, to: &r)
         r.add("read_fraction_selecting", AccuracyRecord.mean(o.selectingLayers.map(\.readFraction)), .measured)
         let c = Self.chunks(positions: o.positions, nll: o.nll, chunk: chunk)
         r.addSeries("chunk_perplexity", c.y, x: c.x, .measured)

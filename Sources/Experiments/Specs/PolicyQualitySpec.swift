@@ -76,8 +76,7 @@ public struct PolicyQualitySpec: ExperimentSpec {
     }
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        let o = try await AccuracyRuns.compare(policy: try config.string("policy"), text: try config.string("text"),
-                                               tokens: try config.int("tokens"), context: context)
+        let o = try await AccuracyRuns.compare(config, context: context)
         var r = ResultRecord()
         AccuracyRecord.addSummary(o, to: &r)
         AccuracyRecord.addLayers(o.summary, to: &r, names: ["recall", "mass", "read"])

@@ -74,8 +74,7 @@ public struct SpeculationQualitySpec: ExperimentSpec {
         switch try config.string("kind") {
         case "calibration": return try await calibration(context)
         case "variant":
-            let o = try await AccuracyRuns.compare(policy: try config.string("policy"), text: try config.string("text"),
-                                                   tokens: try config.int("tokens"), context: context)
+            let o = try await AccuracyRuns.compare(config, context: context)
             var r = ResultRecord()
             AccuracyRecord.addSummary(o, to: &r)
             let selecting = o.selectingLayers

@@ -57,12 +57,9 @@ public struct Table2Spec: ExperimentSpec {
     }
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        let o = try await AccuracyRuns.compare(policy: try config.string("policy"), text: try config.string("text"),
-                                               tokens: try config.int("tokens"), context: context)
+        let o = try await AccuracyRuns.compare(config, context: context)
         var r = ResultRecord()
-        r.add("perplexity", o.summary.perplexity, .measured)
-        r.add("perplexity_full", o.summary.perplexityFull, .measured)
-        r.add("kl_vs_full", o.summary.meanKL, .measured, unit: "nats/token")
+        AccuracyRecord.addPerplexity(o, to: &r)
         r.add("recall", o.summary.recall, .measured)
         r.add("attention_mass", o.summary.mass, .measured)
         r.add("read_fraction_selecting", AccuracyRecord.mean(o.selectingLayers.map(\.readFraction)), .measured)
