@@ -37,14 +37,15 @@ final class FewShotExpSpecTests: XCTestCase {
         let fig11 = Fig11Spec().configurations(profile: .default)
         XCTAssertEqual(Set(try fig11.map { try $0.string("task") }).count, 5)
         let methods = Set(try fig11.map { try $0.string("method") })
-        XCTAssertEqual(methods.count, 16)
+        XCTAssertEqual(methods.count, 17)
         for total in [0.5, 0.25, 0.125, 0.0625] {
             let (_, v) = try PolicyRegistry.parse(Fig11Spec.h2o(total))
             XCTAssertEqual(v.real("heavy"), total / 2)
             XCTAssertEqual(v.real("recent"), total / 2)
         }
         XCTAssertTrue(Set(["quant:bits=8", "quant:bits=4", "quant:bits=2", "quant:bits=1", "full"]).isSubset(of: methods))
-        XCTAssertEqual(methods.filter { $0.hasPrefix("infinigen") }.count, 4)
+        XCTAssertEqual(methods.filter { $0.hasPrefix("infinigen") }.count, 5)
+        XCTAssertEqual(try PolicyRegistry.parse(Fig11Spec.exactScoresMethod).values.real("ratio"), 1, "the diagnostic speculates exactly")
 
         let fig13 = Set(try Fig13Spec().configurations(profile: .default).map { try $0.string("method") })
         for m in fig13 where m != "full" {
@@ -103,7 +104,90 @@ final class FewShotExpSpecTests: XCTestCase {
         let output = try Fig11Spec().summarize(artifact.results)
         XCTAssertEqual(output.plots.map(\.id), ["fig11"])
         for plot in output.plots { XCTAssertNoThrow(try plot.validate()) }
-        XCTAssertEqual(output.tables.first?.rows.count, artifact.results.count)
+        XCTAssertEqual(output.tables.last?.rows.count, artifact.results.count)
+        XCTAssertEqual(output.tables.first?.rows.count, Set(artifact.results.map { $0.configuration["method"] }).count,
+                       "one pooled row per method")
         XCTAssertTrue(output.text.contains("copa 2"))
+    }
+
+    // MARK: verdicts
+
+    /// A synthetic result: `correct` per item, with the finer measures and bytes given.
+    static func result(_ task: String, _ method: String, correct: [Int], agreement: Double = 1, delta: Double = 0,
+                       bytes: Double = 1) -> ExperimentResult {
+        var r = ResultRecord()
+        r.add("items", correct.count, .measured)
+        r.add("acc", Double(correct.reduce(0, +)) / Double(correct.count), .measured)
+        r.add("agreement_with_full", agreement, .measured)
+        r.add("mean_abs_loglik_delta", delta, .measured)
+        r.add("kv_bytes_relative", bytes, .measured)
+        r.addSeries("item_correct", correct.map(Double.init), .measured)
+        return ExperimentResult(configuration: FewShot5.configuration(task: task, method: method, items: correct.count), record: r)
+    }
+
+    func testPooledDifferenceIsPairedOverTheSameItems() {
+        // Two tasks of 4 items, given in either order: pooling pairs them by task.
+        let a = FewShot5.Pooled([.init(Self.result("copa", "a", correct: [1, 1, 0, 1])), .init(Self.result("piqa", "a", correct: [1, 1, 1, 0]))])
+        let b = FewShot5.Pooled([.init(Self.result("piqa", "b", correct: [1, 0, 1, 0])), .init(Self.result("copa", "b", correct: [0, 1, 1, 1]))])
+        XCTAssertEqual(a.items, 8)
+        XCTAssertEqual(a.accuracy, 6.0 / 8)
+        let d = b.difference(from: a)          // per item b - a (piqa before copa): [0, -1, 0, 0, -1, 0, 1, 0]
+        XCTAssertEqual(d.value, -1.0 / 8, accuracy: 1e-12)
+        let mean = -1.0 / 8, ss = 2 * pow(-1 - mean, 2) + pow(1 - mean, 2) + 5 * pow(mean, 2)
+        XCTAssertEqual(d.stderr, (ss / 7 / 8).squareRoot(), accuracy: 1e-12)
+        XCTAssertFalse(FewShot5.resolved(d))
+        XCTAssertTrue(FewShot5.resolved((value: -0.1, stderr: 0.04)))
+        XCTAssertFalse(FewShot5.resolved((value: 0, stderr: 0)))
+    }
+
+    func testFig11VerdictFollowsTheNumbers() throws {
+        let n = 100
+        let ones = [Int](repeating: 1, count: n)
+        let dropped = (0..<n).map { $0 % 3 == 0 ? 0 : 1 }           // a third lost: resolved
+        func verdict(infinigenDelta: Double, h2o: [Int], exactDelta: Double? = nil) throws -> String {
+            let exact = exactDelta.map { [Self.result("copa", Fig11Spec.exactScoresMethod, correct: ones, delta: $0, bytes: 0.19)] } ?? []
+            let results = exact + [Self.result("copa", "full", correct: ones),
+                           Self.result("copa", Fig11Spec.infinigen(2, 0.2), correct: ones, agreement: 0.9, delta: infinigenDelta, bytes: 0.18),
+                           Self.result("copa", Fig11Spec.h2o(0.125), correct: h2o, agreement: 0.8, delta: 2, bytes: 0.17),
+                           Self.result("copa", Fig11Spec.h2o(0.5), correct: ones, bytes: 0.55),
+                           Self.result("copa", Fig11Spec.quant(2), correct: ones, agreement: 0.7, delta: 3, bytes: 0.2)]
+            return try Fig11Spec().summarize(results).text
+        }
+        let holds = try verdict(infinigenDelta: 1, h2o: dropped)
+        XCTAssertTrue(holds.contains("The claim holds here."), holds)
+        XCTAssertTrue(holds.contains("; `h2o:heavy=0.0625,recent=0.0625` 17% of the bytes"), "the H2O point nearest in bytes: \(holds)")
+        XCTAssertTrue(holds.contains("two standard errors: `h2o:heavy=0.0625,recent=0.0625` -34.0 ± 4.8 points"), holds)
+        XCTAssertTrue(holds.contains("than the nearest H2O point at 1 of 1 points"), holds)
+        let fails = try verdict(infinigenDelta: 2.5, h2o: ones)
+        XCTAssertTrue(fails.contains("The claim does not hold here: at every InfiniGen point, H2O"), fails)
+        XCTAssertTrue(fails.contains("two standard errors: none"), fails)
+        XCTAssertFalse(fails.contains("Diagnostic"), "no exact-scores run, no diagnostic")
+        let partialColumns = try verdict(infinigenDelta: 2.5, h2o: ones, exactDelta: 0.5)
+        XCTAssertTrue(partialColumns.contains("the nearest H2O point at 0 of 1 points"), "the diagnostic is not an InfiniGen point: \(partialColumns)")
+        XCTAssertTrue(partialColumns.contains("the loss comes from the partial query/key columns"), partialColumns)
+        XCTAssertTrue(try verdict(infinigenDelta: 2.5, h2o: ones, exactDelta: 4).contains("the threshold-and-cap selection itself trails H2O"))
+    }
+
+    func testFig13AndFig17VerdictsFollowTheNumbers() throws {
+        let n = 60
+        let ones = [Int](repeating: 1, count: n), half = (0..<n).map { $0 % 2 }
+        let skewHelps = try Fig13Spec().summarize([
+            Self.result("copa", "full", correct: ones),
+            Self.result("copa", Fig13Spec.method(skew: true), correct: ones, delta: 1),
+            Self.result("copa", Fig13Spec.method(skew: false), correct: half, delta: 2)]).text
+        XCTAssertTrue(skewHelps.contains("The claim holds here."), skewHelps)
+        let noDifference = try Fig13Spec().summarize([
+            Self.result("copa", Fig13Spec.method(skew: true), correct: half, delta: 3),
+            Self.result("copa", Fig13Spec.method(skew: false), correct: half, delta: 2)]).text
+        XCTAssertTrue(noDifference.contains("within two standard errors"), noDifference)
+        XCTAssertTrue(noDifference.contains("no closer"), noDifference)
+
+        let sweep = try Fig17AccuracySpec().summarize((1...9).map { a in
+            Self.result("winogrande", Fig17AccuracySpec.method(alpha: Double(a), ratio: 0.2), correct: a < 3 ? half : ones,
+                        delta: 10 - Double(a), bytes: 0.1 + 0.01 * Double(a))
+        }).text
+        XCTAssertTrue(sweep.contains("alpha 1 -> 9: acc 50% -> 100%"), sweep)
+        XCTAssertTrue(sweep.contains("falls in 8 of 8 steps"), sweep)
+        XCTAssertTrue(sweep.contains("the accuracy rise is resolved"), sweep)
     }
 }

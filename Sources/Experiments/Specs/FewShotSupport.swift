@@ -4,6 +4,22 @@ import Model
 import Policies
 import Report
 
+/// A few-shot accuracy experiment: its inputs are the task files, each configuration is
+/// scored by `FewShot5.run`, and its golden numbers use the few-shot tolerances.
+public protocol FewShotExperiment: ExperimentSpec {}
+
+extension FewShotExperiment {
+    public func inputs() throws -> [InputFile] { try FewShot5.inputs() }
+
+    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
+        try await FewShot5.run(config, context: context)
+    }
+
+    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
+        FewShot5.goldenTolerance(valueName, origin)
+    }
+}
+
 /// Shared code of the few-shot accuracy figures (fig11, fig13, fig17-accuracy): one
 /// configuration is one (task, method) pair scored on the first `items` items of the
 /// task's 5-shot prompts, teacher-forced with every position policy-managed, plus an
@@ -24,6 +40,15 @@ enum FewShot5 {
         let files = ["piqa_rc_5shot.jsonl", "openbookqa_rc_5shot.jsonl", "winogrande_rc_5shot.jsonl",
                      "copa_validation.jsonl", "rte_validation.jsonl"]
         return try [EngineInputs.model()] + files.map { InputFile(name: $0, url: folder.appendingPathComponent($0)) }
+    }
+
+    /// Every task under every method: the default profile scores `defaultItems` of each
+    /// task, the full profile all of them.
+    static func allTasks(_ methods: [String], profile: RunProfile) -> [Configuration] {
+        Tasks.names.flatMap { task in
+            let items = profile == .full ? 0 : defaultItems(task)
+            return methods.map { configuration(task: task, method: $0, items: items) }
+        }
     }
 
     /// One few-shot point. `items` 0 means the whole task.
@@ -141,6 +166,61 @@ enum FewShot5 {
     /// lm-eval reports acc_norm for these (length-normalised choices of unequal length).
     static let normTasks: Set<String> = ["piqa", "openbookqa"]
     static func headline(_ task: String) -> String { normTasks.contains(task) ? "acc_norm" : "acc" }
+
+    /// One method's results pooled over every task it was scored on (acc, item by item):
+    /// 10-20 items per task cannot separate methods, ~90 pooled items sometimes can.
+    struct Pooled {
+        var correct: [Double] = []     // 1/0 per item, tasks concatenated in `Tasks.names` order
+        var agree = 0.0, delta = 0.0, bytes = 0.0   // items-weighted sums
+
+        init(_ points: [Point]) {
+            for p in points.sorted(by: { Tasks.names.firstIndex(of: $0.task) ?? 0 < Tasks.names.firstIndex(of: $1.task) ?? 0 }) {
+                let n = Double(p.items)
+                correct += p.record.series("item_correct")?.y ?? []
+                agree += n * p.value("agreement_with_full")
+                delta += n * p.value("mean_abs_loglik_delta")
+                bytes += n * p.value("kv_bytes_relative")
+            }
+        }
+        var items: Int { correct.count }
+        var accuracy: Double { correct.reduce(0, +) / Double(max(items, 1)) }
+        var agreement: Double { agree / Double(max(items, 1)) }
+        var meanDelta: Double { delta / Double(max(items, 1)) }
+        var relativeBytes: Double { bytes / Double(max(items, 1)) }
+
+        /// Paired difference of accuracy (self - other) over the same items, with its
+        /// standard error: the sd of the per-item differences over sqrt(n).
+        func difference(from other: Pooled) -> (value: Double, stderr: Double) {
+            let d = zip(correct, other.correct).map { $0 - $1 }
+            let n = Double(d.count)
+            guard n > 1 else { return (.nan, .nan) }
+            let mean = d.reduce(0, +) / n
+            let variance = d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)
+            return (mean, (variance / n).squareRoot())
+        }
+    }
+
+    /// "−3.3 ± 2.1 points" for a paired difference.
+    static func points(_ d: (value: Double, stderr: Double)) -> String {
+        d.value.isNaN ? "–" : String(format: "%+.1f ± %.1f points", 100 * d.value, 100 * d.stderr)
+    }
+
+    /// Whether a paired difference is resolved: more than two standard errors from zero.
+    static func resolved(_ d: (value: Double, stderr: Double)) -> Bool {
+        !d.value.isNaN && abs(d.value) > 2 * d.stderr && d.value != 0
+    }
+
+    /// A table of methods pooled over tasks: accuracy, paired difference from the full
+    /// cache, agreement with its predictions, mean |delta loglik| and KV bytes read.
+    static func pooledTable(_ rows: [(label: String, pooled: Pooled)], full: Pooled?, title: String) -> ReportTable {
+        ReportTable(title: title,
+                    header: ["method", "items", "acc %", "vs full (paired)", "agrees with full", "mean |Δ loglik| (nats)", "KV bytes read"],
+                    rows: rows.map { r in
+                        [r.label, "\(r.pooled.items)", NumberText.short(100 * r.pooled.accuracy),
+                         full.map { points(r.pooled.difference(from: $0)) } ?? "–", percent(r.pooled.agreement),
+                         NumberText.short(r.pooled.meanDelta), percent(r.pooled.relativeBytes)]
+                    })
+    }
 
     static func itemsText(_ results: [ExperimentResult]) -> String {
         let byTask = Dictionary(grouping: results.map(Point.init), by: \.task)

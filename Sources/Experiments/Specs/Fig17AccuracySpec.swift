@@ -5,7 +5,7 @@ import Report
 /// Figure 17's accuracy half: WinoGrande 5-shot accuracy as alpha sweeps 1..9 (ratio 0.2)
 /// and as the partial ratio sweeps 0.1..1.0 (alpha 5), both with the 20% budget cap
 /// (the paper's max_num_kv 409 of 2048).
-public struct Fig17AccuracySpec: ExperimentSpec {
+public struct Fig17AccuracySpec: FewShotExperiment {
     public let id = "fig17-accuracy"
     public let title = "WinoGrande accuracy vs alpha and partial weight ratio"
     public let paperSetting = [
@@ -35,8 +35,6 @@ public struct Fig17AccuracySpec: ExperimentSpec {
         profile == .quick ? ([1, 9], [0.1]) : ((1...9).map(Double.init), (1...10).map { Double($0) / 10 })
     }
 
-    public func inputs() throws -> [InputFile] { try FewShot5.inputs() }
-
     public func configurations(profile: RunProfile) -> [Configuration] {
         let items = switch profile { case .quick: 2; case .default: FewShot5.defaultItems(Self.task); case .full: 0 }
         let (alphas, ratios) = Self.sweeps(profile)
@@ -46,14 +44,6 @@ public struct Fig17AccuracySpec: ExperimentSpec {
         }
         if profile == .quick { methods.removeFirst() }   // the quick run keeps to InfiniGen points
         return methods.map { FewShot5.configuration(task: Self.task, method: $0, items: items) }
-    }
-
-    public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
-        try await FewShot5.run(config, context: context)
-    }
-
-    public func goldenTolerance(for valueName: String, origin: Origin) -> Tolerance? {
-        FewShot5.goldenTolerance(valueName, origin)
     }
 
     /// (alpha, ratio) of an InfiniGen method string; nil for "full".
@@ -101,6 +91,42 @@ public struct Fig17AccuracySpec: ExperimentSpec {
             text: """
             Items: \(n) WinoGrande items (default profile: the first \(FewShot5.defaultItems(Self.task)); `--profile full` scores all of them). \
             Each point also states the KV bytes it read relative to the full cache; a larger alpha or ratio reads more (up to the 20% cap) and speculates better.
+
+            \(Self.verdict(points))
             """)
+    }
+
+    /// The sweep ends compared item by item, plus whether |Δ loglik| falls along each sweep.
+    static func verdict(_ points: [FewShot5.Point]) -> String {
+        let claim = "Paper's claim: accuracy rises with alpha and with the partial weight ratio and then levels off "
+            + "(the paper settles on alpha 4-5 and ratio 0.2), while the KV read grows."
+        func sweep(_ name: String, _ pick: (Double, Double) -> Double?) -> String? {
+            let ps = points.compactMap { p -> (Double, FewShot5.Point)? in
+                guard let (a, r) = parameters(p.method), let x = pick(a, r) else { return nil }
+                return (x, p)
+            }.sorted { $0.0 < $1.0 }
+            guard let lo = ps.first, let hi = ps.last, ps.count > 1 else { return nil }
+            let (a, b) = (FewShot5.Pooled([lo.1]), FewShot5.Pooled([hi.1]))
+            let d = b.difference(from: a)
+            let deltas = ps.map { FewShot5.Pooled([$0.1]).meanDelta }
+            let falls = zip(deltas, deltas.dropFirst()).filter { $1 < $0 }.count
+            let x = { (v: Double) in NumberText.short(v) }
+            var t = "\(name) \(x(lo.0)) -> \(x(hi.0)): acc \(NumberText.short(100 * a.accuracy))% -> \(NumberText.short(100 * b.accuracy))% "
+                + "(\(FewShot5.points(d))), KV bytes read \(FewShot5.percent(lo.1.value("kv_bytes_relative"))) -> "
+                + "\(FewShot5.percent(hi.1.value("kv_bytes_relative"))), mean |Δ loglik| \(NumberText.short(deltas.first!)) -> "
+                + "\(NumberText.short(deltas.last!)) nats (falls in \(falls) of \(deltas.count - 1) steps); "
+            if FewShot5.resolved(d) {
+                t += d.value > 0 ? "the accuracy rise is resolved" : "accuracy falls, against the claim"
+            } else {
+                t += "the accuracy change is within two standard errors"
+                    + (deltas.last! < deltas.first! ? ", but the log-likelihoods approach the full cache's as the claim implies"
+                                                    : ", and the log-likelihoods do not approach the full cache's")
+            }
+            return t
+        }
+        let parts = [sweep("alpha", { a, r in r == 0.2 ? a : nil }),
+                     sweep("ratio", { a, r in a == fixedAlpha ? r : nil })].compactMap { $0 }
+        guard !parts.isEmpty else { return claim + " Not tested: the run has fewer than two points per sweep." }
+        return claim + " Here (WinoGrande, \(points.first?.items ?? 0) items): " + parts.joined(separator: ". ") + "."
     }
 }
