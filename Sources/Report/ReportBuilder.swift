@@ -91,11 +91,11 @@ public struct ReportBuilder: Sendable {
         }
     }
 
-    /// Each aspect whose value differs is stated as a difference, so none goes unmentioned.
+    /// The aspects whose values differ, named in one line so none goes unmentioned (the
+    /// values themselves are in the setting table just above).
     private func settingDifferences(_ s: ReportSection) -> [String] {
-        settingRows(s).compactMap { row in
-            row[1] == row[2] ? nil : "\(row[0]): paper \(row[1]), ours \(row[2])."
-        }
+        let differing = settingRows(s).filter { $0[1] != $0[2] }.map { $0[0] }
+        return differing.isEmpty ? [] : ["The setting differs in: " + differing.joined(separator: ", ") + " (table above)."]
     }
 
     private func table(header: [String], rows: [[String]]) -> String {

@@ -25,8 +25,8 @@ final class ReportBuilderTests: XCTestCase {
         XCTAssertTrue(md.contains("| InfiniGen total (s) | 88 | 91.23 | modeled |  |"))
         XCTAssertTrue(md.contains("| speedup | n/a | 3.1x | modeled |  |"))
         XCTAssertTrue(md.contains("- Latency is modeled, not measured on a GPU."))
-        XCTAssertTrue(md.contains("- Model: paper OPT-13B, ours SmolLM2-135M."), "differing settings are listed")
-        XCTAssertFalse(md.contains("- Batch:"), "equal settings are not differences")
+        XCTAssertTrue(md.contains("- The setting differs in: Model, Hardware (table above).\n"),
+                      "differing settings are named, equal ones (Batch) are not: \(md)")
         XCTAssertTrue(md.contains("![fig14](../figures/fig14.png)"))
         XCTAssertTrue(md.contains("## Not run yet\n\n- fig4: Cosine similarity"))
 
