@@ -92,12 +92,12 @@ public struct Fig11Spec: FewShotExperiment {
             }
             let n = points.first { $0.task == task }?.items ?? 0
             return PlotPanel(title: "\(task) (\(n) items, \(metric))", x: PlotAxis("KV bytes read vs full", unit: "%", range: 0...105),
-                             y: PlotAxis(metric, unit: "%", range: 0...100), kind: .linespoints, series: series, key: .bottomRight)
+                             y: PlotAxis(metric, unit: "%", range: 0...100), kind: .linespoints, series: series, key: .below)
         }
         var plots: [PlotSpec] = []
         let title = "5-shot accuracy vs KV read, SmolLM2-135M (measured; paper: OPT/Llama-2)"
-        if !panels.isEmpty { plots.append(PlotSpec(id: id, title: title, panels: Array(panels.prefix(3)), width: 1500, height: 550)) }
-        if panels.count > 3 { plots.append(PlotSpec(id: id + "-b", title: title + " (continued)", panels: Array(panels.dropFirst(3)), width: 1000, height: 550)) }
+        if !panels.isEmpty { plots.append(PlotSpec(id: id, title: title, panels: Array(panels.prefix(3)), width: 1500, height: 720)) }
+        if panels.count > 3 { plots.append(PlotSpec(id: id + "-b", title: title + " (continued)", panels: Array(panels.dropFirst(3)), width: 1000, height: 720)) }
         let table = ReportTable(title: "Accuracy with stderr and KV read relative to the full cache (SmolLM2-135M)",
                                 header: FewShot5.tableHeader, rows: points.map(FewShot5.tableRow))
         let byMethod = Dictionary(grouping: points, by: \.method)
