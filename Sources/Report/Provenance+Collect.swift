@@ -41,7 +41,10 @@ enum GitState {
     static func read(at directory: URL) -> (commit: String?, dirty: Bool?) {
         guard let head = run(["rev-parse", "HEAD"], in: directory),
               head.count == 40 || head.count == 64 else { return (nil, nil) }
-        let status = run(["status", "--porcelain", "--untracked-files=no"], in: directory)
+        // Dirty means the code or inputs differ from the commit; the outputs a run rewrites
+        // (artifacts/, figures/) would otherwise mark every regeneration dirty.
+        let status = run(["status", "--porcelain", "--untracked-files=no", "--", ".",
+                          ":(top,exclude)artifacts", ":(top,exclude)figures"], in: directory)
         return (head, status.map { !$0.isEmpty })
     }
 

@@ -66,6 +66,37 @@ final class ProvenanceTests: XCTestCase {
         XCTAssertTrue(outside.summaryLine.hasPrefix("commit unknown"))
     }
 
+    /// Regenerated outputs (artifacts/, figures/) do not make a checkout dirty; code does.
+    func testDirtyIgnoresTheOutputsARunWrites() throws {
+        guard let git = Executable.find("git") else { throw XCTSkip("git not installed") }
+        let dir = try temporaryDirectory()
+        func sh(_ args: [String]) throws {
+            let p = Process()
+            p.executableURL = git
+            p.arguments = ["-C", dir.path, "-c", "user.name=t", "-c", "user.email=t@t"] + args
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "git \(args)")
+        }
+        let fm = FileManager.default
+        for sub in ["artifacts", "figures", "Sources"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try "a".write(to: dir.appendingPathComponent("\(sub)/f.txt"), atomically: true, encoding: .utf8)
+        }
+        try sh(["init", "-q"])
+        try sh(["add", "."])
+        try sh(["commit", "-q", "-m", "x"])
+        XCTAssertEqual(GitState.read(at: dir).dirty, false)
+        for sub in ["artifacts", "figures"] {
+            try "b".write(to: dir.appendingPathComponent("\(sub)/f.txt"), atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(GitState.read(at: dir).dirty, false, "outputs only")
+        try "b".write(to: dir.appendingPathComponent("Sources/f.txt"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(GitState.read(at: dir).dirty, true)
+    }
+
     func testStableJSONLeavesOutTimestampAndWallTime() throws {
         let machine = Provenance.Machine(cpuModel: "cpu", logicalCores: 2, memoryBytes: 1, operatingSystem: "os")
         let a = Provenance(toolVersion: "1", gitCommit: "c", gitDirty: false, config: .int(1), assets: [:],
