@@ -44,6 +44,10 @@ final class PipelineEndToEndTests: XCTestCase {
                      "figures/motivation.gp", "figures/motivation.dat", "figures/motivation.png", "figures/motivation.svg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "missing \(file)")
         }
+        let report = try String(contentsOf: dir.appendingPathComponent("artifacts/REPORT.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Paper's premise (section 3)"), "the report tests the premise")
+        XCTAssertTrue(["The premise holds.", "criterion does not.", "Neither criterion holds."].contains { report.contains($0) },
+                      "the report states a verdict")
         let gnuplot = ["/usr/bin/gnuplot", "/usr/local/bin/gnuplot"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let gnuplot else { return XCTFail("gnuplot is not installed (make setup installs gnuplot-nox)") }
         let g = try Self.run(URL(fileURLWithPath: gnuplot), ["motivation.gp"], in: dir.appendingPathComponent("figures"))
