@@ -8,15 +8,37 @@ set encoding utf8
 # One pass per output format; the plot commands are the same for both.
 do for [outfmt in "png svg"] {
     if (outfmt eq "png") {
-        set terminal pngcairo size 1500,550 noenhanced font 'Sans,11'
+        set terminal pngcairo size 1500,720 noenhanced font 'Sans,11'
         set output 'fig11.png'
     } else {
-        set terminal svg size 1500,550 noenhanced font 'Sans,11' background rgb 'white'
+        set terminal svg size 1500,720 noenhanced font 'Sans,11' background rgb 'white'
         set output 'fig11.svg'
     }
+    set multiplot layout 1,3 title '5-shot accuracy vs KV read, SmolLM2-135M (measured; paper: OPT/Llama-2)'
 
-    # --- plot ---
-    set title '5-shot accuracy vs KV read, SmolLM2-135M (measured; paper: OPT/Llama-2)'
+    # --- panel 1 ---
+    set title 'piqa (20 items, acc_norm)'
+    set xlabel 'KV bytes read vs full (%)'
+    set ylabel 'acc_norm (%)'
+    unset logscale
+    set xrange [0.0:105.0]
+    set yrange [0.0:100.0]
+    set offsets 0, 0, 0, 0
+    set grid ytics
+    set key below
+    set style data linespoints
+    set xtics autofreq
+    plot 'fig11.dat' index 0 using 1:2 with linespoints lw 2 title 'full cache', \
+         'fig11.dat' index 1 using 1:2 with linespoints lw 2 title 'H2O', \
+         'fig11.dat' index 2 using 1:2 with linespoints lw 2 title 'quantization', \
+         'fig11.dat' index 3 using 1:2 with linespoints lw 2 title 'InfiniGen', \
+         'fig11.dat' index 4 using 1:2 with linespoints lw 2 title 'Quest 20%', \
+         'fig11.dat' index 5 using 1:2 with linespoints lw 2 title 'StreamingLLM 20%', \
+         'fig11.dat' index 6 using 1:2 with linespoints lw 2 title 'oracle top-k 20%', \
+         'fig11.dat' index 7 using 1:2 with linespoints lw 2 title 'InfiniGen ratio 1 (diagnostic)'
+
+    # --- panel 2 ---
+    set title 'winogrande (20 items, acc)'
     set xlabel 'KV bytes read vs full (%)'
     set ylabel 'acc (%)'
     unset logscale
@@ -24,12 +46,38 @@ do for [outfmt in "png svg"] {
     set yrange [0.0:100.0]
     set offsets 0, 0, 0, 0
     set grid ytics
-    set key bottom right
+    set key below
     set style data linespoints
     set xtics autofreq
-    plot 'fig11.dat' index 0 using 1:2 with linespoints lw 2 title 'full cache', \
-         'fig11.dat' index 1 using 1:2 with linespoints lw 2 title 'H2O', \
-         'fig11.dat' index 2 using 1:2 with linespoints lw 2 title 'quantization', \
-         'fig11.dat' index 3 using 1:2 with linespoints lw 2 title 'InfiniGen'
+    plot 'fig11.dat' index 8 using 1:2 with linespoints lw 2 title 'full cache', \
+         'fig11.dat' index 9 using 1:2 with linespoints lw 2 title 'H2O', \
+         'fig11.dat' index 10 using 1:2 with linespoints lw 2 title 'quantization', \
+         'fig11.dat' index 11 using 1:2 with linespoints lw 2 title 'InfiniGen', \
+         'fig11.dat' index 12 using 1:2 with linespoints lw 2 title 'Quest 20%', \
+         'fig11.dat' index 13 using 1:2 with linespoints lw 2 title 'StreamingLLM 20%', \
+         'fig11.dat' index 14 using 1:2 with linespoints lw 2 title 'oracle top-k 20%', \
+         'fig11.dat' index 15 using 1:2 with linespoints lw 2 title 'InfiniGen ratio 1 (diagnostic)'
+
+    # --- panel 3 ---
+    set title 'openbookqa (20 items, acc_norm)'
+    set xlabel 'KV bytes read vs full (%)'
+    set ylabel 'acc_norm (%)'
+    unset logscale
+    set xrange [0.0:105.0]
+    set yrange [0.0:100.0]
+    set offsets 0, 0, 0, 0
+    set grid ytics
+    set key below
+    set style data linespoints
+    set xtics autofreq
+    plot 'fig11.dat' index 16 using 1:2 with linespoints lw 2 title 'full cache', \
+         'fig11.dat' index 17 using 1:2 with linespoints lw 2 title 'H2O', \
+         'fig11.dat' index 18 using 1:2 with linespoints lw 2 title 'quantization', \
+         'fig11.dat' index 19 using 1:2 with linespoints lw 2 title 'InfiniGen', \
+         'fig11.dat' index 20 using 1:2 with linespoints lw 2 title 'Quest 20%', \
+         'fig11.dat' index 21 using 1:2 with linespoints lw 2 title 'StreamingLLM 20%', \
+         'fig11.dat' index 22 using 1:2 with linespoints lw 2 title 'oracle top-k 20%', \
+         'fig11.dat' index 23 using 1:2 with linespoints lw 2 title 'InfiniGen ratio 1 (diagnostic)'
+    unset multiplot
     set output
 }

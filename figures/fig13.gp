@@ -30,7 +30,8 @@ do for [outfmt in "png svg"] {
     set style fill solid 0.85 border -1
     set boxwidth 0.8
     set xtics nomirror
-    plot 'fig13.dat' index 0 using 2:xtic(1) title 'with skewing', \
-         'fig13.dat' index 0 using 3 title 'without skewing'
+    plot 'fig13.dat' index 0 using 2:xtic(1) title 'full cache', \
+         'fig13.dat' index 0 using 3 title 'with skewing', \
+         'fig13.dat' index 0 using 4 title 'without skewing'
     set output
 }

@@ -28,7 +28,8 @@ do for [outfmt in "png svg"] {
     set key top right
     set style data linespoints
     set xtics autofreq
-    plot 'motivation.dat' index 0 using 1:2 with linespoints lw 2 title 'wiki (256 tokens)'
+    plot 'motivation.dat' index 0 using 1:2 with linespoints lw 2 title 'wiki (2048 tokens)', \
+         'motivation.dat' index 1 using 1:2 with linespoints lw 2 title 'prideprejudice (2048 tokens)'
 
     # --- panel 2 ---
     set title 'Consecutive layers'' attention inputs'
@@ -42,7 +43,8 @@ do for [outfmt in "png svg"] {
     set key bottom right
     set style data linespoints
     set xtics autofreq
-    plot 'motivation.dat' index 1 using 1:2 with linespoints lw 2 title 'wiki (256 tokens)'
+    plot 'motivation.dat' index 2 using 1:2 with linespoints lw 2 title 'wiki (2048 tokens)', \
+         'motivation.dat' index 3 using 1:2 with linespoints lw 2 title 'prideprejudice (2048 tokens)'
     unset multiplot
     set output
 }
