@@ -27,6 +27,18 @@ final class CostModelTests: XCTestCase {
         XCTAssertEqual(c.hostToDevice(bytes: 10e9, pinned: true, transfers: 2), 1 + 20e-6, accuracy: 1e-12)
         XCTAssertEqual(c.hostToDevice(bytes: 10e9, pinned: false, transfers: 1), 2 + 10e-6, accuracy: 1e-12)
         XCTAssertEqual(c.deviceToHost(bytes: 0, pinned: true, transfers: 0), 0)
+        // Without a measured demand rate a demand load is an ordinary transfer.
+        XCTAssertEqual(c.hostToDevice(bytes: 10e9, pinned: true, transfers: 2, demand: true), 1 + 20e-6, accuracy: 1e-12)
+    }
+
+    /// A measured demand rate is the whole marginal cost: no hand-off latency on top.
+    func testMeasuredDemandRateIsTheWholeCost() {
+        var hw = Fixtures.hardware()
+        hw.transferLatencyMicroseconds = 10
+        hw.h2dDemandGBps = 40
+        let c = CostModel(hardware: hw)
+        XCTAssertEqual(c.hostToDevice(bytes: 10e9, pinned: true, transfers: 2, demand: true), 0.25, accuracy: 1e-12)
+        XCTAssertEqual(c.hostToDevice(bytes: 10e9, pinned: true, transfers: 2), 1 + 20e-6, accuracy: 1e-12, "prefetches unchanged")
     }
 
     func testUVMFaultsArePagesRoundedUp() {

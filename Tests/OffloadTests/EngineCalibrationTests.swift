@@ -60,6 +60,11 @@ final class EngineCalibrationTests: XCTestCase {
         XCTAssertEqual(p.h2dPinnedGBps, 8)
         XCTAssertEqual(e.demandBytesPerSecond!, 1024 * 8192 / 0.001, accuracy: 1)
         XCTAssertEqual(p.h2dDemandGBps! * 1e9, 1024 * 8192 / 0.001, accuracy: 1)
+        // The paired measurement, when present, replaces the difference of separate runs.
+        var paired = e
+        paired.demandExtraSeconds = 0.002
+        XCTAssertEqual(paired.demandBytesPerSecond!, 1024 * 8192 / 0.002, accuracy: 1)
+        XCTAssertTrue(Fixtures.hardware().calibrated(to: paired, shape: shape).sources["h2d_demand_gb_per_s"]!.contains("adds 2.00 ms"))
         let weights = 2 * shape.layerWeightBytes + shape.embeddingWeightBytes
         XCTAssertEqual(p.deviceWeightStreamGBps! * 1e9, weights / 0.010, accuracy: 1)
         // The weight part of a decode step now takes the measured 10 ms, and each more

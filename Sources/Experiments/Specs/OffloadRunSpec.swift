@@ -26,7 +26,7 @@ public struct OffloadRunSpec: ExperimentSpec {
         Setting("workload", "batch 1, wiki text teacher-forced; quick: prompt 256 + 16 steps, default: 1024 + 64"),
         Setting("schemes", "full, flexgen, h2o, infinigen policies; simulator schedules flexgen, flexgen-h2o, infinigen-paper"),
     ]
-    public var codeVersion: String { engineVersion + "/offload-run-1" }
+    public var codeVersion: String { engineVersion + "/offload-run-2" }
 
     /// Where the engine-calibrated `this-machine` profile lives (measured when absent);
     /// nil: `this-machine.json` in the run's artifacts directory.

@@ -21,6 +21,8 @@ public struct EngineProfiler: Sendable {
         public var steps = 16
         /// Whole measurements per context; the fastest (least disturbed) one counts.
         public var repetitions = 1
+        /// Interleaved (on demand, prefetched) runs at the longest context; the median counts.
+        public var demandPairs = 5
         public init() {}
 
         public static var quick: Settings {
@@ -28,6 +30,7 @@ public struct EngineProfiler: Sendable {
             s.contexts = [32, 128, 256]
             s.steps = 6
             s.repetitions = 1
+            s.demandPairs = 1
             return s
         }
     }
@@ -58,14 +61,25 @@ public struct EngineProfiler: Sendable {
             }
             points.append(best!)
         }
-        // The same longest context with every row fetched on demand by the engine itself.
-        let demand = try decode(model: model, context: contexts[contexts.count - 1], prefetching: false)
+        // The longest context with every row fetched on demand by the engine itself, against
+        // the same context prefetched, in interleaved pairs: the demand cost is a difference of
+        // two ~20 ms steps, so drift between separate runs (clock, memory placement) swamped it;
+        // the median pair's difference counts.
+        let longest = contexts[contexts.count - 1]
+        var pairs: [(demand: EngineMeasurements.Point, prefetched: EngineMeasurements.Point)] = []
+        for _ in 0..<max(1, settings.demandPairs) {
+            pairs.append((try decode(model: model, context: longest, prefetching: false), try decode(model: model, context: longest)))
+        }
+        pairs.sort { $0.demand.engineCPUSeconds - $0.prefetched.engineCPUSeconds < $1.demand.engineCPUSeconds - $1.prefetched.engineCPUSeconds }
+        let median = pairs[pairs.count / 2]
+        let demand = median.demand
+        let demandExtra = median.demand.engineCPUSeconds - median.prefetched.engineCPUSeconds
         let c = model.config
         let w = model.weights
         let layerBytes = w.layers.reduce(0) { acc, l in
             acc + [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown].reduce(0) { $0 + $1.compressedBytes }
         }
-        return EngineMeasurements(points: points, demand: demand, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
+        return EngineMeasurements(points: points, demand: demand, demandExtraSeconds: demandExtra, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
                                   layerWeightBytes: Double(layerBytes),
                                   outputWeightBytes: Double(w.output.compressedBytes),
                                   layerWeightFormat: w.layers[0].wq.format.rawValue,
@@ -135,6 +149,9 @@ public struct EngineMeasurements: Codable, Sendable, Equatable {
     public var points: [Point]
     /// The longest context again, every row fetched on demand by the engine itself.
     public var demand: Point
+    /// What demand fetching added to the engine's step over prefetching at that context, from
+    /// interleaved pairs (nil in measurements that predate them: `demand` minus the point).
+    public var demandExtraSeconds: Double?
     public var layers: Int
     public var kvHeads: Int
     public var headDim: Int
@@ -167,7 +184,7 @@ public struct EngineMeasurements: Codable, Sendable, Equatable {
     /// without a prefetched point at the same context.
     public var demandBytesPerSecond: Double? {
         guard let prefetched = points.first(where: { $0.context == demand.context }) else { return nil }
-        let extra = demand.engineCPUSeconds - prefetched.engineCPUSeconds
+        let extra = demandExtraSeconds ?? (demand.engineCPUSeconds - prefetched.engineCPUSeconds)
         // Layer 0 is fetched on demand in both runs; the other layers differ.
         let bytes = Double((layers - 1) * demand.context) * kvBytesPerTokenPerLayer
         return extra > 0 ? bytes / extra : .infinity

@@ -26,8 +26,10 @@ public struct CostModel: Sendable {
     /// `HardwareProfile.h2dDemandGBps`).
     public func hostToDevice(bytes: Double, pinned: Bool, transfers: Int, demand: Bool = false) -> Double {
         guard bytes > 0 || transfers > 0 else { return 0 }
-        var rate = pinned ? hardware.h2dPinnedGBps : hardware.h2dPageableGBps
-        if demand, let d = hardware.h2dDemandGBps { rate = d }
+        // A measured demand rate is the device's whole marginal cost of fetching the rows
+        // itself (timed as extra engine time per byte), so no per-transfer hand-off is added.
+        if demand, let d = hardware.h2dDemandGBps { return bytes / (d * Self.giga) }
+        let rate = pinned ? hardware.h2dPinnedGBps : hardware.h2dPageableGBps
         return Double(transfers) * hardware.transferLatencyMicroseconds * Self.micro + bytes / (rate * Self.giga)
     }
 
