@@ -131,11 +131,14 @@ final class FewShotExpSpecTests: XCTestCase {
         let b = FewShot5.Pooled([.init(Self.result("piqa", "b", correct: [1, 0, 1, 0])), .init(Self.result("copa", "b", correct: [0, 1, 1, 1]))])
         XCTAssertEqual(a.items, 8)
         XCTAssertEqual(a.accuracy, 6.0 / 8)
-        let d = b.difference(from: a)          // per item b - a (piqa before copa): [0, -1, 0, 0, -1, 0, 1, 0]
+        let d = b.difference(from: a)          // per item b - a, copa then piqa: [-1, 0, 1, 0, 0, -1, 0, 0]
         XCTAssertEqual(d.value, -1.0 / 8, accuracy: 1e-12)
         let mean = -1.0 / 8, ss = 2 * pow(-1 - mean, 2) + pow(1 - mean, 2) + 5 * pow(mean, 2)
         XCTAssertEqual(d.stderr, (ss / 7 / 8).squareRoot(), accuracy: 1e-12)
         XCTAssertFalse(FewShot5.resolved(d))
+        // Only the items both scored are paired: a copa-only result against both tasks.
+        let copaOnly = FewShot5.Pooled([.init(Self.result("copa", "c", correct: [1, 1, 1, 1]))])
+        XCTAssertEqual(copaOnly.difference(from: a).value, 1.0 / 4, accuracy: 1e-12)
         XCTAssertTrue(FewShot5.resolved((value: -0.1, stderr: 0.04)))
         XCTAssertFalse(FewShot5.resolved((value: 0, stderr: 0)))
     }

@@ -170,28 +170,31 @@ enum FewShot5 {
     /// One method's results pooled over every task it was scored on (acc, item by item):
     /// 10-20 items per task cannot separate methods, ~90 pooled items sometimes can.
     struct Pooled {
-        var correct: [Double] = []     // 1/0 per item, tasks concatenated in `Tasks.names` order
+        var correct: [String: [Double]] = [:]       // task -> 1/0 per item
         var agree = 0.0, delta = 0.0, bytes = 0.0   // items-weighted sums
 
         init(_ points: [Point]) {
-            for p in points.sorted(by: { Tasks.names.firstIndex(of: $0.task) ?? 0 < Tasks.names.firstIndex(of: $1.task) ?? 0 }) {
+            for p in points {
                 let n = Double(p.items)
-                correct += p.record.series("item_correct")?.y ?? []
+                correct[p.task, default: []] += p.record.series("item_correct")?.y ?? []
                 agree += n * p.value("agreement_with_full")
                 delta += n * p.value("mean_abs_loglik_delta")
                 bytes += n * p.value("kv_bytes_relative")
             }
         }
-        var items: Int { correct.count }
-        var accuracy: Double { correct.reduce(0, +) / Double(max(items, 1)) }
+        var items: Int { correct.values.reduce(0) { $0 + $1.count } }
+        var accuracy: Double { correct.values.joined().reduce(0, +) / Double(max(items, 1)) }
         var agreement: Double { agree / Double(max(items, 1)) }
         var meanDelta: Double { delta / Double(max(items, 1)) }
         var relativeBytes: Double { bytes / Double(max(items, 1)) }
 
-        /// Paired difference of accuracy (self - other) over the same items, with its
-        /// standard error: the sd of the per-item differences over sqrt(n).
+        /// Paired difference of accuracy (self - other) over the items both scored (task by
+        /// task, item by item), with its standard error: the sd of the per-item differences
+        /// over sqrt(n).
         func difference(from other: Pooled) -> (value: Double, stderr: Double) {
-            let d = zip(correct, other.correct).map { $0 - $1 }
+            let d = correct.keys.sorted().flatMap { task in
+                zip(correct[task]!, other.correct[task] ?? []).map { $0 - $1 }
+            }
             let n = Double(d.count)
             guard n > 1 else { return (.nan, .nan) }
             let mean = d.reduce(0, +) / n

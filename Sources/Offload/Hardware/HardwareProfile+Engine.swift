@@ -41,8 +41,9 @@ extension HardwareProfile {
             p.h2dDemandGBps = min(demand / gb, 10_000)
             let extra = e.demandExtraSeconds
                 ?? e.demand.engineCPUSeconds - (e.points.first { $0.context == e.demand.context }?.engineCPUSeconds ?? .nan)
-            p.sources["h2d_demand_gb_per_s"] = String(format: "%@: context %d fetched on demand by the engine adds %.2f ms of its CPU per step over prefetched (median of interleaved pairs): the extra per K/V byte of the layers that differ",
-                                                      base, e.demand.context, extra * 1e3)
+            p.sources["h2d_demand_gb_per_s"] = String(format: "%@: context %d fetched on demand by the engine adds %.2f ms of its CPU per step over prefetched (%@): the extra per K/V byte of the layers that differ",
+                                                      base, e.demand.context, extra * 1e3,
+                                                      e.demandExtraSeconds == nil ? "separate runs" : "median of interleaved pairs")
         } else {
             p.h2dDemandGBps = nil
             p.sources["h2d_demand_gb_per_s"] = nil
