@@ -14,20 +14,12 @@ final class AccuracySpecTests: XCTestCase {
     ]
 
     func testEveryConfigurationIsWellFormed() throws {
-        for spec in Self.specs {
-            for profile in RunProfile.allCases {
-                let configs = spec.configurations(profile: profile)
-                XCTAssertFalse(configs.isEmpty, "\(spec.id) \(profile)")
-                XCTAssertEqual(Set(configs.map(\.canonicalJSON)).count, configs.count, "\(spec.id) \(profile): duplicates")
-                for c in configs {
-                    try c.validate()
-                    if c["kind"] == "calibration" { continue }
-                    XCTAssertNoThrow(try PolicyRegistry.parse(try c.string("policy")), "\(spec.id) \(profile) \(c)")
-                    XCTAssertTrue(Corpus.names.contains(try c.string("text")), "\(spec.id) \(c)")
-                    let tokens = try c.int("tokens")
-                    XCTAssertTrue(profile == .quick ? tokens <= 512 : tokens >= 1024, "\(spec.id) \(profile) \(c)")
-                }
-            }
+        try forEachConfiguration(of: Self.specs) { spec, profile, c in
+            if c["kind"] == "calibration" { return }
+            XCTAssertNoThrow(try PolicyRegistry.parse(try c.string("policy")), "\(spec.id) \(profile) \(c)")
+            XCTAssertTrue(Corpus.names.contains(try c.string("text")), "\(spec.id) \(c)")
+            let tokens = try c.int("tokens")
+            XCTAssertTrue(profile == .quick ? tokens <= 512 : tokens >= 1024, "\(spec.id) \(profile) \(c)")
         }
     }
 

@@ -10,26 +10,18 @@ final class FewShotExpSpecTests: XCTestCase {
     static let specs: [any ExperimentSpec] = [Fig11Spec(), Fig13Spec(), Fig17AccuracySpec()]
 
     func testEveryConfigurationIsOneTaskMethodPairWithAValidPolicy() throws {
-        for spec in Self.specs {
-            for profile in RunProfile.allCases {
-                let configs = spec.configurations(profile: profile)
-                XCTAssertFalse(configs.isEmpty, "\(spec.id) \(profile)")
-                XCTAssertEqual(Set(configs.map(\.canonicalJSON)).count, configs.count, "\(spec.id) \(profile): duplicates")
-                for c in configs {
-                    try c.validate()
-                    XCTAssertEqual(Set(c.parameters.keys), ["task", "method", "items", "shots"], "\(c)")
-                    XCTAssertTrue(["piqa", "openbookqa", "winogrande", "copa", "rte"].contains(try c.string("task")))
-                    XCTAssertEqual(try c.int("shots"), 5)
-                    let items = try c.int("items")
-                    switch profile {
-                    case .quick: XCTAssertTrue((1...3).contains(items), "quick runs stay tiny: \(c)")
-                    case .default: XCTAssertEqual(items, FewShot5.defaultItems(try c.string("task")))
-                    case .full: XCTAssertEqual(items, 0, "full scores every item")
-                    }
-                    let method = try c.string("method")
-                    if method != "full" { XCTAssertNoThrow(try PolicyRegistry.parse(method), method) }
-                }
+        try forEachConfiguration(of: Self.specs) { spec, profile, c in
+            XCTAssertEqual(Set(c.parameters.keys), ["task", "method", "items", "shots"], "\(c)")
+            XCTAssertTrue(["piqa", "openbookqa", "winogrande", "copa", "rte"].contains(try c.string("task")))
+            XCTAssertEqual(try c.int("shots"), 5)
+            let items = try c.int("items")
+            switch profile {
+            case .quick: XCTAssertTrue((1...3).contains(items), "quick runs stay tiny: \(c)")
+            case .default: XCTAssertEqual(items, FewShot5.defaultItems(try c.string("task")))
+            case .full: XCTAssertEqual(items, 0, "full scores every item")
             }
+            let method = try c.string("method")
+            if method != "full" { XCTAssertNoThrow(try PolicyRegistry.parse(method), method) }
         }
     }
 

@@ -28,3 +28,22 @@ func makeRunner(_ registry: ExperimentRegistry, root: URL, profile: RunProfile =
     return Runner(registry: registry, options: options,
                   progress: ProgressLine(quiet: false, interactive: false, sink: { sink.write($0) }))
 }
+
+/// Every configuration of `specs` in every profile, after the checks all specs share: at
+/// least one per profile, no duplicates, each valid. `body` adds the spec's own checks.
+func forEachConfiguration(of specs: [any ExperimentSpec],
+                          _ body: (any ExperimentSpec, RunProfile, Configuration) throws -> Void,
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+    for spec in specs {
+        for profile in RunProfile.allCases {
+            let configs = spec.configurations(profile: profile)
+            XCTAssertFalse(configs.isEmpty, "\(spec.id) \(profile)", file: file, line: line)
+            XCTAssertEqual(Set(configs.map(\.canonicalJSON)).count, configs.count, "\(spec.id) \(profile): duplicates",
+                           file: file, line: line)
+            for c in configs {
+                try c.validate()
+                try body(spec, profile, c)
+            }
+        }
+    }
+}

@@ -108,7 +108,7 @@ public struct Fig17AccuracySpec: FewShotExperiment {
             guard let lo = ps.first, let hi = ps.last, ps.count > 1 else { return nil }
             let (a, b) = (FewShot5.Pooled([lo.1]), FewShot5.Pooled([hi.1]))
             let d = b.difference(from: a)
-            let deltas = ps.map { FewShot5.Pooled([$0.1]).meanDelta }
+            let deltas = ps.map { $0.1.value("mean_abs_loglik_delta") }
             let falls = zip(deltas, deltas.dropFirst()).filter { $1 < $0 }.count
             let x = { (v: Double) in NumberText.short(v) }
             var t = "\(name) \(x(lo.0)) -> \(x(hi.0)): acc \(NumberText.short(100 * a.accuracy))% -> \(NumberText.short(100 * b.accuracy))% "
