@@ -23,6 +23,8 @@ public struct ExperimentArtifact: Sendable {
     public var differences: [String]
     public var text: String
     public var figures: [String]
+    /// The paper claims this experiment tests, with verdicts computed from `entries`.
+    public var claims: [ClaimResult]
     public var provenance: Provenance
 
     public var cacheKeys: [String] { entries.map(\.key) }
@@ -49,6 +51,7 @@ public struct ExperimentArtifact: Sendable {
             "differences": .array(differences.map(JSONValue.string)),
             "text": .string(text),
             "figures": .array(figures.map(JSONValue.string)),
+            "claims": try JSONValue(encoding: claims),
             "provenance": try provenance.stableJSON(),
         ])
     }
@@ -82,6 +85,9 @@ public struct ExperimentArtifact: Sendable {
         self.differences = output.differences
         self.text = output.text
         self.figures = output.plots.map(\.id)
+        self.claims = PaperClaims.evaluate(experiment: id, results: entries.map {
+            ExperimentResult(configuration: $0.configuration, record: $0.record)
+        })
         self.provenance = provenance
     }
 
@@ -113,6 +119,11 @@ public struct ExperimentArtifact: Sendable {
         differences = try decoded("differences", [String].self)
         text = try string("text")
         figures = try decoded("figures", [String].self)
+        // Artifacts written before the scoreboard have no claims; recompute from records.
+        claims = try json["claims"].map { try $0.decode([ClaimResult].self) }
+            ?? PaperClaims.evaluate(experiment: id, results: entries.map {
+                ExperimentResult(configuration: $0.configuration, record: $0.record)
+            })
         provenance = try decoded("provenance", Provenance.self)
     }
 

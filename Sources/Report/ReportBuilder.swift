@@ -6,6 +6,8 @@ public struct ReportBuilder: Sendable {
     /// Lines placed under the title (tool version, how to regenerate).
     public var preamble: [String] = []
     public var sections: [ReportSection] = []
+    /// The claims scoreboard, placed first (empty: none).
+    public var scoreboard: [ScoreboardRow] = []
     /// (id, title) of experiments with no outputs yet, listed at the end.
     public var notRun: [(id: String, title: String)] = []
     /// Path from the report's directory to the figures directory.
@@ -24,6 +26,7 @@ public struct ReportBuilder: Sendable {
 
 
         """
+        if !scoreboard.isEmpty { md += scoreboardMarkdown() }
         if !sections.isEmpty {
             md += "## Contents\n\n"
             for s in sections { md += "- [\(s.id): \(cell(s.title))](#\(anchor(s.id)))\n" }
@@ -40,6 +43,28 @@ public struct ReportBuilder: Sendable {
 
     public func write(to url: URL) throws {
         try AtomicFile.write(markdown(), to: url)
+    }
+
+    /// One row per paper claim: the paper's number, ours under each accuracy protocol, the
+    /// verdict per condition and what it rests on.
+    public func scoreboardMarkdown() -> String {
+        var md = "## Claims scoreboard\n\n"
+        md += "Each verdict is computed from the data by the rule in its last column and names its protocol "
+            + "(`artifact`: the artifact's mask simulation over one full forward pass; `decode`: this engine, causal, "
+            + "per-position budgets, reading only the selected rows) and GQA mode. Rows without a protocol are "
+            + "full-cache measurements or modeled latencies.\n\n"
+        let rows = scoreboard.map { r -> [String] in
+            let free = r.protocolFree
+            let freeText = free.map(ScoreboardRow.describe).joined(separator: "; ")
+            let links = r.experiments.map { "[\($0)](#\(anchor($0)))" }.joined(separator: ", ")
+            return [r.statement + (links.isEmpty ? "" : " (" + links + ")"), r.paper,
+                    free.isEmpty ? r.cell(protocolName: "artifact") : "— (protocol-independent)",
+                    free.isEmpty ? r.cell(protocolName: "decode") : freeText,
+                    r.verdictSummary, r.dependsOn]
+        }
+        md += table(header: ["Claim", "Paper", "Ours: artifact protocol", "Ours: decode protocol", "Verdict", "Depends on"],
+                    rows: rows)
+        return md
     }
 
     private func section(_ s: ReportSection) -> String {
