@@ -17,6 +17,18 @@ final class EngineIntegrationTests: XCTestCase {
         return logits
     }
 
+    /// With batch-invariant arithmetic the managed rows (one query row at a time) and the
+    /// policy-less causal block compute the same thing: `full` equals no policy exactly.
+    func testFullPolicyIsThePolicyLessRunWhenBatchInvariant() throws {
+        try Run.batchInvariant(model) {
+            for start in [0, 20] {
+                let managed = try Run.teacherForced(model, Run.policy("full", model), tokens, policyStart: start)
+                let blocked = try Run.teacherForced(model, nil, tokens)
+                XCTAssertTrue(managed == blocked, "policyStart \(start): \(Run.maxDifference(managed[...], blocked[...]))")
+            }
+        }
+    }
+
     func testFlexGenIsFull() throws {
         // Whole arrays compared with == keep failure messages short.
         XCTAssertTrue(try Run.teacherForced(model, Run.policy("flexgen", model), tokens) == full())
