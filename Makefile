@@ -8,14 +8,15 @@ PROFILE      ?= default
 # (-enable-testing lets release-mode tests use @testable imports.)
 SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enable-testing
 
-.PHONY: all setup build test bench reproduce figure verify golden clean help
+.PHONY: all setup build test test-kernels bench reproduce figure verify golden clean help
 
 all: build
 
 help:
 	@echo "make setup       install OpenBLAS/gnuplot if missing, fetch and verify the pinned model and data"
 	@echo "make build       release build of the infinigen executable"
-	@echo "make test        the whole test suite (release mode, real model included)"
+	@echo "make test        the whole test suite (release mode, real model included), under the program's BLAS kernel"
+	@echo "make test-kernels  the kernel-dependent tests under each of KERNELS ($(KERNELS))"
 	@echo "make bench       engine throughput vs this machine's limits, speculation overhead"
 	@echo "make reproduce   every experiment at PROFILE=$(PROFILE) -> artifacts/, figures/"
 	@echo "make figure FIG=fig14   one experiment"
@@ -29,8 +30,29 @@ setup:
 build: setup
 	$(SWIFT) build $(SWIFT_FLAGS) --product infinigen
 
+# The tests run under the OpenBLAS kernel the program selects (`infinigen blas-core`:
+# CPU flags, or INFINIGEN_BLAS_CORE), whatever OPENBLAS_CORETYPE the caller exported;
+# a test fails if the loaded kernel is another.
 test: build
+	@core=$$($(BIN) blas-core) || exit 1; \
+	if [ -n "$$core" ]; then export OPENBLAS_CORETYPE=$$core; fi; \
+	echo "tests under OpenBLAS kernel $${core:-(OpenBLAS's own choice)}"; \
 	$(SWIFT) test $(SWIFT_FLAGS)
+
+# The tests whose numbers depend on the kernel (BLAS itself, the engine against the
+# reference, run modes compared), once per kernel; INFINIGEN_BLAS_CORE makes the
+# program and the tests' kernel check agree on it.
+KERNELS      ?= Prescott Haswell SkylakeX
+KERNEL_TESTS := --filter 'NumericsTests\.' --filter 'ModelTests\.' --filter 'PoliciesTests\.(EngineIntegrationTests|RunModesTests)' \
+                --filter 'PoliciesTests\.InfiniGenRealModelTests/testDecodeModeMatchesTeacherForcedSelections' \
+                --filter 'EvaluationTests\.OffloadRunTests'
+test-kernels: build
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	@for k in $(KERNELS); do \
+	  core=$$(INFINIGEN_BLAS_CORE=$$k $(BIN) blas-core) || exit 1; \
+	  echo "== kernel $$core"; \
+	  INFINIGEN_BLAS_CORE=$$k OPENBLAS_CORETYPE=$$core $(SWIFT) test $(SWIFT_FLAGS) --skip-build $(KERNEL_TESTS) || exit 1; \
+	done
 
 bench: build
 	$(BIN) bench

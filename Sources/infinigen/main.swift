@@ -29,7 +29,7 @@ struct Infinigen: AsyncParsableCommand {
         abstract: "InfiniGen workbench: a Llama engine with pluggable KV-cache policies, and the pipeline that reproduces the paper's figures.",
         subcommands: [InfoCommand.self, GenerateCommand.self, PerplexityCommand.self, RunCommand.self, PoliciesCommand.self, BenchCommand.self, OffloadRunCommand.self,
                       ListCommand.self, ReproduceCommand.self, VerifyCommand.self, MergeCommand.self,
-                      SelfTestCommand.self, SimulateCommand.self, ProfileCommand.self])
+                      SelfTestCommand.self, BLASCoreCommand.self, SimulateCommand.self, ProfileCommand.self])
 }
 
 // Top-level code picks ParsableCommand's synchronous main(); an async function picks the

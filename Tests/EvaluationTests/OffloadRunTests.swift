@@ -1,27 +1,15 @@
 import XCTest
-import GGUF
 import Model
 import Numerics
 import Policies
+import TestSupport
 @testable import Evaluation
 
 /// Real two-tier runs on the real model (skipped when the model asset is missing).
 final class OffloadRunTests: XCTestCase {
-    nonisolated(unsafe) static var shared: LlamaModel?
+    static func model() throws -> LlamaModel { try RealModel.model() }
 
-    static func model() throws -> LlamaModel {
-        if let m = shared { return m }
-        guard let path = try? Assets.modelPath(searchFrom: #filePath) else { throw XCTSkip("model asset missing: run `make setup`") }
-        let m = try LlamaModel(gguf: try GGUFFile(path: path))
-        shared = m
-        return m
-    }
-
-    /// A fixed, varied token sequence (no tokenizer needed).
-    static func tokens(_ n: Int, seed: UInt64 = 3) -> [Int] {
-        var rng = SplitMix64(seed: seed)
-        return (0..<n).map { _ in Int(rng.next() % 20000) + 100 }
-    }
+    static func tokens(_ n: Int) -> [Int] { SplitMix64.tokens(n, seed: 3) }
 
     func testFullPolicyThroughTwoTierGivesTheDenseCacheLogitsAndPositiveStats() throws {
         let model = try Self.model()

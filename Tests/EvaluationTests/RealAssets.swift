@@ -1,29 +1,15 @@
 import Evaluation
 import Foundation
-import GGUF
 import Model
-import Numerics
+import TestSupport
 import Tokenizer
 import XCTest
 
-/// The real model, tokenizer and task files (skips when `make setup` has not run), and
-/// the numpy reference fixture (found next to this file: the test target has no resources).
+/// The shared real model and tokenizer, the task files (skips when `make setup` has not
+/// run), and the numpy reference fixture (found next to this file: the test target has no resources).
 enum RealAssets {
-    nonisolated(unsafe) private static var cached: (LlamaModel, BPETokenizer)?
-    private static let lock = NSLock()
-
     static func model() throws -> (model: LlamaModel, tokenizer: BPETokenizer) {
-        lock.lock(); defer { lock.unlock() }
-        if let c = cached { return c }
-        guard let path = try? Assets.modelPath(searchFrom: #filePath) else {
-            throw XCTSkip("model asset missing: run `make setup`")
-        }
-        BLASRuntime.setThreads(2)
-        Parallel.threads = 2
-        let gguf = try GGUFFile(path: path)
-        let c = (try LlamaModel(gguf: gguf), try BPETokenizer.from(gguf: gguf))
-        cached = c
-        return c
+        (try RealModel.model(), try RealModel.tokenizer())
     }
 
     static var tasksDirectory: URL {

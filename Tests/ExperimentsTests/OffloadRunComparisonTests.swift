@@ -1,12 +1,12 @@
 import Foundation
 import XCTest
 import Evaluation
-import GGUF
 import Model
 import Numerics
 import Offload
 import Policies
 import Report
+import TestSupport
 @testable import Experiments
 
 /// The compare-sim path on the real model (skipped when the asset is missing): small runs
@@ -14,16 +14,11 @@ import Report
 /// numbers for each.
 final class OffloadRunComparisonTests: XCTestCase {
     func testCompareSimProducesNumbersForEveryPolicy() throws {
-        guard let path = try? Assets.modelPath(searchFrom: #filePath) else { throw XCTSkip("model asset missing: run `make setup`") }
-        let model = try LlamaModel(gguf: try GGUFFile(path: path))
+        let model = try RealModel.model()
         let c = model.config
-        var rng = SplitMix64(seed: 5)
         let settings = OffloadRun.Settings(prompt: 40, generate: 4)
-        let tokens = (0..<OffloadRun.textTokensNeeded(settings)).map { _ in Int(rng.next() % 20000) + 100 }
-        let context = MethodContext(calibrationTokens: {
-            var r = SplitMix64(seed: 11)
-            return (0..<256).map { _ in Int(r.next() % 20000) + 100 }
-        })
+        let tokens = SplitMix64.tokens(OffloadRun.textTokensNeeded(settings), seed: 5)
+        let context = MethodContext(calibrationTokens: { SplitMix64.tokens(256, seed: 11) })
         let wanted = ["full", "flexgen", "h2o", "streaming", "quest", "oracle", "infinigen"]
         let specs = wanted.filter(PolicyRegistry.names.contains)
         XCTAssertTrue(specs.contains("full") && specs.contains("flexgen"))

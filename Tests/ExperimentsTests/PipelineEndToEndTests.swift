@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The real pipeline through the built executable: one quick experiment in a temporary
@@ -8,29 +9,13 @@ final class PipelineEndToEndTests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// The `infinigen` built beside this test bundle (`make test` builds it first).
-    static func executable() throws -> URL {
-        let bundle = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        let exe = bundle.deletingLastPathComponent().appendingPathComponent("infinigen")
-        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            throw XCTSkip("infinigen is not built at \(exe.path): run `make test`")
-        }
-        return exe
-    }
+    /// The `infinigen` built beside this test bundle (`make test` builds it first); a
+    /// failure when it is missing.
+    static func executable() throws -> URL { try Infinigen.executable() }
 
     @discardableResult
     static func run(_ exe: URL, _ args: [String], in dir: URL) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Infinigen.run(args, in: dir, executable: exe)
     }
 
     func testQuickExperimentWritesEveryOutputAndGnuplotAcceptsTheScript() throws {

@@ -5,11 +5,7 @@ import XCTest
 /// Reference values come from the gguf Python package's dequantizers.
 final class RealModelTests: XCTestCase {
     func openModel() throws -> GGUFFile {
-        let path = modelCachePath("model/SmolLM2-135M-Instruct.Q4_1.gguf")
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("model not found at \(path) (set INFINIGEN_CACHE or run make setup)")
-        }
-        return try GGUFFile(path: path)
+        try GGUFFile(path: try RealModel.path())
     }
 
     func testStructure() throws {

@@ -1,19 +1,7 @@
 import Foundation
 import XCTest
 @testable import GGUF
-
-/// Deterministic PRNG (SplitMix64) so fuzz and random tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+@_exported import TestSupport
 
 /// Little-endian byte building for hand-made blocks.
 extension Array where Element == UInt8 {
@@ -53,21 +41,6 @@ func assertGGUFError<T>(_ kind: GGUFError.Kind? = nil, _ body: @autoclosure () t
         XCTFail("expected a GGUFError, got \(error)", file: file, line: line)
     }
     return nil
-}
-
-/// Where the real model lives: $INFINIGEN_CACHE, else <repo>/.cache/infinigen.
-func modelCachePath(_ relative: String) -> String {
-    let env = ProcessInfo.processInfo.environment["INFINIGEN_CACHE"]
-    let root: String
-    if let env, !env.isEmpty {
-        root = env
-    } else {
-        // #filePath is <repo>/Tests/GGUFTests/TestSupport.swift.
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        root = repo.appendingPathComponent(".cache/infinigen").path
-    }
-    return root + "/" + relative
 }
 
 /// A small but complete model-like file used by several tests.

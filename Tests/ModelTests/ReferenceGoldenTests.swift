@@ -1,11 +1,12 @@
 import XCTest
 @testable import Model
 import Numerics
+import TestSupport
 
 /// The engine against the independent numpy reference on the real model.
 final class ReferenceGoldenTests: XCTestCase {
     func testPridePrefillMatchesReference() throws {
-        let model = try Real.model()
+        let model = try RealModel.model()
         let ref = try Real.fixture("reference_pride", as: Real.Pride.self)
         let seq = model.newSequence()
         let logits = try model.forward([(seq, ref.token_ids)], logits: .all)[0]
@@ -31,7 +32,7 @@ final class ReferenceGoldenTests: XCTestCase {
 
     /// Token-by-token decode reproduces the prefill's log-probabilities.
     func testDecodeMatchesReference() throws {
-        let model = try Real.model()
+        let model = try RealModel.model()
         let ref = try Real.fixture("reference_pride", as: Real.Pride.self)
         let seq = model.newSequence()
         let V = model.config.vocabSize
@@ -46,7 +47,7 @@ final class ReferenceGoldenTests: XCTestCase {
     /// Ragged batches: three prompts of different lengths prefilled together, then decoded
     /// together, match the reference one by one.
     func testRaggedBatchMatchesReference() throws {
-        let model = try Real.model()
+        let model = try RealModel.model()
         let ref = try Real.fixture("reference_batch", as: Real.Batch.self)
         let V = model.config.vocabSize
         let seqs = ref.prompts.map { _ in model.newSequence() }
@@ -74,7 +75,7 @@ final class ReferenceGoldenTests: XCTestCase {
     }
 
     func testGreedyContinuationOfCapitalPrompt() throws {
-        let model = try Real.model()
+        let model = try RealModel.model()
         let ref = try Real.fixture("reference_greedy", as: Real.Greedy.self)
         let seq = model.newSequence()
         var row = try model.forward([(seq, ref.prompt_ids)])[0]

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Numerics
+import TestSupport
 
 final class BLASTests: XCTestCase {
     func testKernelChoiceFromFlags() {
@@ -22,27 +23,45 @@ final class BLASTests: XCTestCase {
     /// OPENBLAS_CORETYPE set, whatever the caller's environment said) and that kernel's
     /// sgemm/sgemv agree with plain loops.
     func testExecutableSelectsKernelAndItComputesCorrectly() throws {
-        // The test bundle sits beside the products of the same build (`make test` builds both).
-        let bundle = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        let exe = bundle.deletingLastPathComponent().appendingPathComponent("infinigen")
-        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            return XCTFail("infinigen is not built at \(exe.path): run `make test` (it builds the executable first)")
-        }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = ["selftest-blas"]
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_CORETYPE"] = "Prescott"          // the slow default the program must override
         env.removeValue(forKey: "INFINIGEN_BLAS_CORE")
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        p.waitUntilExit()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(p.terminationStatus, 0, out)
+        let (status, out) = try Infinigen.run(["selftest-blas"], environment: env)
+        XCTAssertEqual(status, 0, out)
         if let want = BLASRuntime.preferredCore() {
             XCTAssertTrue(out.contains("kernel \(want) "), "expected kernel \(want): \(out)")
         }
+    }
+
+    /// This process runs the kernel the program would select here: numbers in the tests
+    /// then mean what they mean in the program (`make test` sets OPENBLAS_CORETYPE from
+    /// `infinigen blas-core`; a bare `swift test` on a CPU OpenBLAS does not recognise
+    /// would silently run Prescott).
+    func testTestProcessRunsTheProgramsKernel() {
+        if let problem = KernelCheck.problem() { XCTFail(problem) }
+    }
+
+    func testKernelCheckComparesWithTheProgramsChoice() {
+        XCTAssertNil(KernelCheck.problem(environment: ["INFINIGEN_BLAS_CORE": "haswell"], loaded: "Haswell"))
+        XCTAssertNil(KernelCheck.problem(environment: ["INFINIGEN_BLAS_CORE": "inherit"], loaded: "Prescott"),
+                     "inherit with nothing set leaves the choice to OpenBLAS")
+        let problem = KernelCheck.problem(environment: ["INFINIGEN_BLAS_CORE": "SkylakeX"], loaded: "Prescott")
+        XCTAssertTrue(problem?.contains("make test") == true && problem?.contains("OPENBLAS_CORETYPE=SkylakeX") == true,
+                      problem ?? "no problem reported")
+    }
+
+    /// `infinigen blas-core` prints the program's choice: the CPU's, or the override.
+    func testBlasCoreCommandPrintsTheProgramsChoice() throws {
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "INFINIGEN_BLAS_CORE")
+        env["OPENBLAS_CORETYPE"] = "Prescott"
+        let auto = try Infinigen.run(["blas-core"], environment: env)
+        XCTAssertEqual(auto.status, 0, auto.output)
+        XCTAssertEqual(auto.output, (BLASRuntime.preferredCore() ?? "") + "\n")
+        env["INFINIGEN_BLAS_CORE"] = "Prescott"
+        env.removeValue(forKey: "OPENBLAS_CORETYPE")
+        let forced = try Infinigen.run(["blas-core"], environment: env)
+        XCTAssertEqual(forced.status, 0, forced.output)
+        XCTAssertEqual(forced.output, "Prescott\n")
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Numerics
+import TestSupport
 
 final class KernelTests: XCTestCase {
     func testSoftmaxAndLogSumExp() {
@@ -38,7 +39,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testKthLargestAgreesWithSorting() {
-        var rng = SplitMix(seed: 9)
+        var rng = SplitMix64(seed: 9)
         for n in [1, 2, 7, 100, 1000] {
             let values = (0..<n).map { _ in Float(rng.next() % 50) }   // many ties
             let sorted = values.sorted(by: >)

@@ -1,10 +1,11 @@
 import XCTest
 @testable import Numerics
+import TestSupport
 
 /// The compressed-weight kernels (permuted layouts, fused batches, odd tails) against a
 /// plain dequantize-then-dot in Double.
 final class QuantKernelTests: XCTestCase {
-    var rng = SplitMix(seed: 3)
+    var rng = SplitMix64(seed: 3)
 
     func makeBlocks(_ format: WeightFormat, rows: Int, cols: Int) -> [UInt8] {
         let nb = cols / 32
@@ -12,10 +13,10 @@ final class QuantKernelTests: XCTestCase {
         for _ in 0..<(rows * nb) {
             switch format {
             case .q4_1:
-                bytes += halfBytes(Float(rng.uniform() * 0.1 + 0.001)) + halfBytes(Float(rng.uniform() * 0.2 - 0.1))
+                bytes += halfBytes(Float(rng.nextDouble() * 0.1 + 0.001)) + halfBytes(Float(rng.nextDouble() * 0.2 - 0.1))
                 for _ in 0..<16 { bytes.append(UInt8(rng.next() & 0xFF)) }
             case .q8_0:
-                bytes += halfBytes(Float(rng.uniform() * 0.05 + 0.001))
+                bytes += halfBytes(Float(rng.nextDouble() * 0.05 + 0.001))
                 for _ in 0..<32 { bytes.append(UInt8(rng.next() & 0xFF)) }
             case .f32: fatalError()
             }
@@ -57,7 +58,7 @@ final class QuantKernelTests: XCTestCase {
             for i in 0..<(rows * cols) { XCTAssertEqual(Double(dense[i]), ref[i], accuracy: 1e-6) }
             let w = WeightMatrix(rows: rows, cols: cols, format: format, blocks: raw.baseAddress!, owner: nil, dense: dense)
             for m in batches {
-                let x = FloatBuffer((0..<(m * cols)).map { _ in Float(rng.uniform() * 2 - 1) })
+                let x = FloatBuffer((0..<(m * cols)).map { _ in Float(rng.nextDouble() * 2 - 1) })
                 let y = FloatBuffer(count: m * rows)
                 w.matmul(x.pointer, m: m, y.pointer)
                 var worst = 0.0
@@ -94,18 +95,4 @@ final class QuantKernelTests: XCTestCase {
         check(.q8_0, rows: 20, cols: 64, batches: [1, 2, 8])
         Parallel.threads = 2
     }
-}
-
-/// Deterministic test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

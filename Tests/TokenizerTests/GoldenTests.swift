@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Tokenizer
 
 /// Real SmolLM2 vocabulary against ids from HF `tokenizers` (scripts/tokenizer/make_golden.py).
@@ -17,15 +18,13 @@ final class GoldenTests: XCTestCase {
     }
 
     static func golden() throws -> Golden {
-        guard let url = Bundle.module.url(forResource: "tricky_golden", withExtension: "json",
-                                          subdirectory: "Fixtures") else {
-            throw TestVocab.Failure(description: "Fixtures/tricky_golden.json missing from the test bundle")
-        }
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "tricky_golden", withExtension: "json", subdirectory: "Fixtures"),
+                                "Fixtures/tricky_golden.json missing from the test bundle")
         return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
     }
 
     func testVocabularyMatchesGoldenSource() throws {
-        let tok = try TestVocab.tokenizer()
+        let tok = try RealModel.tokenizer()
         let golden = try Self.golden()
         XCTAssertEqual(tok.vocabularySize, golden.vocab_size)
         XCTAssertEqual(tok.mergeCount, golden.merges)
@@ -36,14 +35,14 @@ final class GoldenTests: XCTestCase {
     }
 
     func testGoldenPlain() throws {
-        let tok = try TestVocab.tokenizer()
+        let tok = try RealModel.tokenizer()
         for c in try Self.golden().cases {
             XCTAssertEqual(tok.encode(c.text), c.ids, "text: \(c.text.debugDescription)")
         }
     }
 
     func testGoldenParseSpecial() throws {
-        let tok = try TestVocab.tokenizer()
+        let tok = try RealModel.tokenizer()
         for c in try Self.golden().cases {
             XCTAssertEqual(tok.encode(c.text, parseSpecial: true), c.ids_special,
                            "text: \(c.text.debugDescription)")
@@ -51,7 +50,7 @@ final class GoldenTests: XCTestCase {
     }
 
     func testRoundTrip() throws {
-        let tok = try TestVocab.tokenizer()
+        let tok = try RealModel.tokenizer()
         for c in try Self.golden().cases {
             // Compare bytes: String == is canonical equivalence and would hide
             // "e\u{301}" coming back as "é".
@@ -63,7 +62,7 @@ final class GoldenTests: XCTestCase {
     }
 
     func testChatPromptControlTokens() throws {
-        let tok = try TestVocab.tokenizer()
+        let tok = try RealModel.tokenizer()
         let prompt = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
         let ids = tok.encode(prompt, parseSpecial: true)
         XCTAssertEqual(tok.id(of: "<|im_start|>"), 1)
@@ -76,7 +75,7 @@ final class GoldenTests: XCTestCase {
     }
 
     func testStreamingReassemblesSplitEmoji() throws {
-        let tok = try TestVocab.tokenizer()
+        let tok = try RealModel.tokenizer()
         let text = "family 👨‍👩‍👧‍👦, flag 🇫🇷, robot 🤖 and 日本語"
         let ids = tok.encode(text)
         // Only meaningful if some token really ends inside a character.

@@ -1,16 +1,14 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Tokenizer
 
 /// Encode speed and lossless round trip on the Wikipedia sample.
 /// Release builds encode the whole file; debug builds a 256 KB prefix.
 final class ThroughputTests: XCTestCase {
     func testWikipediaSample() throws {
-        let tok = try TestVocab.tokenizer()
-        let url = TestVocab.cacheDirectory.appendingPathComponent("text/wiki.txt")
-        guard let full = try? String(contentsOf: url, encoding: .utf8) else {
-            throw XCTSkip("no Wikipedia sample at \(url.path)")
-        }
+        let tok = try RealModel.tokenizer()
+        let full = try RealModel.wikiText()
         #if DEBUG
         let text = String(full.utf8.prefix(256 * 1024)) ?? String(full.prefix(200_000))
         #else
