@@ -29,7 +29,10 @@ let package = Package(
         .target(name: "Report", swiftSettings: cpu),
         .target(name: "Experiments",
                 dependencies: ["Numerics", "Model", "Policies", "Trace", "Offload", "Evaluation", "Report", "Tokenizer", "GGUF"],
-                swiftSettings: cpu),
+                swiftSettings: cpu, plugins: ["SourceDigest"]),
+        // Build-time digests of the sources and bundled data: the cache keys' code version.
+        .executableTarget(name: "SourceDigestTool"),
+        .plugin(name: "SourceDigest", capability: .buildTool(), dependencies: ["SourceDigestTool"]),
         .executableTarget(name: "infinigen",
                           dependencies: ["Numerics", "GGUF", "Tokenizer", "Model", "Policies", "Trace",
                                          "Offload", "Evaluation", "Experiments", "Report",

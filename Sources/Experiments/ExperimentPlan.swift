@@ -7,10 +7,12 @@ struct ExperimentPlan: Sendable {
     let configurations: [Configuration]
     let keys: [String]
     let inputDigests: [String: String]
+    /// The spec's code version, read once so keys, entries and outputs agree.
+    let codeVersion: String
 
     var id: String { spec.id }
 
-    init(spec: any ExperimentSpec, profile: RunProfile, digests: FileDigests) throws {
+    init(spec: any ExperimentSpec, profile: RunProfile, digests: FileDigests, artifacts: URL) throws {
         self.spec = spec
         self.profile = profile
         configurations = spec.configurations(profile: profile)
@@ -20,8 +22,9 @@ struct ExperimentPlan: Sendable {
         for (i, c) in configurations.enumerated() {
             do { try c.validate() } catch { throw ExperimentError("\(spec.id) configuration \(i + 1): \(error)") }
         }
-        inputDigests = try digests.digests(of: spec.inputs())
-        let version = spec.codeVersion
+        inputDigests = try digests.digests(of: spec.inputs(artifacts: artifacts))
+        codeVersion = spec.codeVersion
+        let version = codeVersion
         let id = spec.id
         let digests = inputDigests
         keys = configurations.map {

@@ -3,7 +3,7 @@ import Report
 
 /// One figure or table of the paper, described so that the runner can cache, shard,
 /// summarize and report it. `run` must be a pure function of the configuration, the
-/// input files and `codeVersion`: those three make up the cache key.
+/// input files and the code `codeDependencies` selects: those three make up the cache key.
 public protocol ExperimentSpec: Sendable {
     /// Short stable name: "fig14", "table2". Used in file names and cache keys.
     var id: String { get }
@@ -12,11 +12,20 @@ public protocol ExperimentSpec: Sendable {
     var ourSetting: [Setting] { get }
     /// Numbers the paper reports (or others reported for it); empty when none.
     var referenceValues: [ReferenceValue] { get }
-    /// Bump whenever results would change for the same configuration (engine or spec
-    /// change); old cache entries then stop matching.
+    /// The sources and bundled data `run`'s numbers depend on (default: everything).
+    var codeDependencies: CodeDependencies { get }
+    /// Enters the cache key. Default: the build-time digest of `codeDependencies` (see
+    /// `SourceDigests`), so results made by other code stop matching; never hand-written.
     var codeVersion: String { get }
-    /// Files whose SHA-256 enters the cache key (model, data). Missing files are an error.
+    /// Files whose SHA-256 enters the cache key (model, data). Missing files are an error
+    /// unless marked optional.
     func inputs() throws -> [InputFile]
+    /// The inputs when the run's `artifacts/` directory matters (a measured file kept
+    /// there); default: `inputs()`.
+    func inputs(artifacts: URL) throws -> [InputFile]
+    /// Makes the inputs that a run would otherwise create on the fly (a measured
+    /// profile), before the cache keys are computed from them; default: nothing.
+    func prepareInputs(_ context: RunContext) async throws
     func configurations(profile: RunProfile) -> [Configuration]
     func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord
     /// Records arrive in `configurations(profile:)` order.
@@ -29,6 +38,10 @@ public protocol ExperimentSpec: Sendable {
 extension ExperimentSpec {
     public var referenceValues: [ReferenceValue] { [] }
     public func inputs() throws -> [InputFile] { [] }
+    public func inputs(artifacts: URL) throws -> [InputFile] { try inputs() }
+    public func prepareInputs(_ context: RunContext) async throws {}
+    public var codeDependencies: CodeDependencies { .everything }
+    public var codeVersion: String { SourceDigests.current.version(of: codeDependencies) }
 
     /// Default: modeled numbers are deterministic (tight tolerance); measured numbers
     /// get a small relative slack for BLAS summation-order differences.
@@ -64,10 +77,14 @@ public struct ReferenceValue: Sendable, Equatable, Codable {
 public struct InputFile: Sendable, Equatable {
     public var name: String
     public var url: URL
+    /// A missing optional file enters the key as "absent" instead of failing the plan
+    /// (e.g. a measured profile that the first run creates).
+    public var optional: Bool
 
-    public init(name: String, url: URL) {
+    public init(name: String, url: URL, optional: Bool = false) {
         self.name = name
         self.url = url
+        self.optional = optional
     }
 }
 

@@ -5,6 +5,8 @@ import Report
 /// file so a 100 MB model is hashed once, not on every run.
 struct FileDigests {
     let memoFile: URL
+    /// The digest a missing optional input enters the key with.
+    static let absent = "absent"
 
     func digests(of inputs: [InputFile]) throws -> [String: String] {
         var memo = load()
@@ -13,6 +15,10 @@ struct FileDigests {
         for input in inputs {
             let path = input.url.standardizedFileURL.path
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+                if input.optional {
+                    result[input.name] = FileDigests.absent
+                    continue
+                }
                 throw ExperimentError("input '\(input.name)' not found at \(path)")
             }
             let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1

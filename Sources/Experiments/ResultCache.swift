@@ -46,6 +46,19 @@ public struct ResultCache: Sendable {
             && entry.configuration == configuration
     }
 
+    /// The valid entries of one experiment, whatever their key (does not delete anything).
+    public func entries(experiment: String) -> [CacheEntry] {
+        let folder = directory.appendingPathComponent(experiment, isDirectory: true)
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return files.sorted().compactMap { file in
+            guard file.hasSuffix(".json"), !file.hasPrefix("."),
+                  let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
+                  let entry = try? CacheEntry.decode(data), entry.experiment == experiment,
+                  "\(entry.recomputedKey).json" == file else { return nil }
+            return entry
+        }
+    }
+
     public func store(_ entry: CacheEntry) throws {
         try AtomicFile.write(entry.fileData(), to: url(experiment: entry.experiment, key: entry.key))
     }

@@ -42,14 +42,14 @@ extension Runner {
             config: .object([
                 "experiment": .string(plan.id),
                 "profile": .string(plan.profile.rawValue),
-                "codeVersion": .string(plan.spec.codeVersion),
+                "codeVersion": .string(plan.codeVersion),
                 "configurations": .array(plan.configurations.map(\.json)),
             ]),
             assets: plan.inputDigests, blas: registry.blas,
             wallTimeSeconds: entries.map(\.computeSeconds).reduce(0, +),
             repository: options.repository)
         let artifact = ExperimentArtifact(
-            id: plan.id, title: plan.spec.title, profile: plan.profile, codeVersion: plan.spec.codeVersion,
+            id: plan.id, title: plan.spec.title, profile: plan.profile, codeVersion: plan.codeVersion,
             paperSetting: plan.spec.paperSetting, ourSetting: plan.spec.ourSetting,
             referenceValues: plan.spec.referenceValues,
             entries: entries.map { .init(key: $0.key, configuration: $0.configuration, record: $0.record) },

@@ -37,7 +37,8 @@ extension Runner {
             }
             // Load first: a hand-edited golden file fails before any computing.
             let golden = update ? nil : try GoldenFile.load(url)
-            let plan = try ExperimentPlan(spec: spec, profile: options.profile, digests: digests)
+            try await prepareInputs([spec], profile: options.profile)
+            let plan = try ExperimentPlan(spec: spec, profile: options.profile, digests: digests, artifacts: layout.artifacts)
             let (entries, _) = try await results(plan, indices: Array(plan.configurations.indices), readCache: useCache)
             let fresh = GoldenFile(
                 experiment: spec.id, profile: options.profile,

@@ -28,14 +28,27 @@ public final class Runner: Sendable {
     var digests: FileDigests { FileDigests(memoFile: layout.cache.appendingPathComponent("input-digests.json")) }
 
     func plans(_ specs: [any ExperimentSpec], profile: RunProfile) throws -> [ExperimentPlan] {
-        try specs.map { try ExperimentPlan(spec: $0, profile: profile, digests: digests) }
+        try specs.map { try ExperimentPlan(spec: $0, profile: profile, digests: digests, artifacts: layout.artifacts) }
+    }
+
+    /// Lets each spec create the inputs its keys depend on (a measured profile) before
+    /// they are computed; `list` does not call this, so it never measures anything.
+    func prepareInputs(_ specs: [any ExperimentSpec], profile: RunProfile) async throws {
+        let log: @Sendable (String) -> Void = { [progress] in progress.note($0) }
+        for spec in specs {
+            let context = RunContext(experimentID: spec.id, profile: profile, resources: resources, log: log,
+                                     artifacts: layout.artifacts)
+            do { try await spec.prepareInputs(context) } catch { throw ExperimentError("\(spec.id) inputs: \(error)") }
+        }
     }
 
     /// `reproduce`: compute what is missing, then write outputs (or, with a shard, write
     /// this shard's results and manifest under artifacts/shards/<i>-of-<n>/).
     @discardableResult
     public func reproduce() async throws -> RunSummary {
-        let plans = try plans(registry.select(options.only), profile: options.profile)
+        let specs = try registry.select(options.only)
+        try await prepareInputs(specs, profile: options.profile)
+        let plans = try plans(specs, profile: options.profile)
         var summary = RunSummary()
         var globalIndex = 0
         var shardManifest = ShardManifest(shard: options.shard, profile: options.profile, experiments: [])
@@ -107,7 +120,7 @@ public final class Runner: Sendable {
                 let seconds = Date().timeIntervalSince(t0)
                 computeTime += seconds
                 let computed = CacheEntry(experiment: plan.id, key: key, configuration: configuration,
-                                          codeVersion: plan.spec.codeVersion, inputDigests: plan.inputDigests,
+                                          codeVersion: plan.codeVersion, inputDigests: plan.inputDigests,
                                           record: record, computeSeconds: seconds)
                 try cache.store(computed)
                 counts.computed += 1

@@ -52,7 +52,3 @@ enum EngineInputs {
         InputFile(name: name, url: URL(fileURLWithPath: try Corpus.path(name)))
     }
 }
-
-/// Bumped when the engine's numbers change (kernels, attention, policies' shared code):
-/// old cache entries stop matching.
-public let engineVersion = "engine-1"

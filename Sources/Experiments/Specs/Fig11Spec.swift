@@ -26,7 +26,7 @@ public struct Fig11Spec: FewShotExperiment {
         Setting("extra", "Quest, StreamingLLM, oracle top-k at 20%"),
         Setting("x axis", "measured KV bytes read / fp16 full-cache bytes over every scored position and layer"),
     ]
-    public var codeVersion: String { engineVersion + "/fewshot-1/fig11-1" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

@@ -23,7 +23,7 @@ public struct Fig12Spec: ExperimentSpec {
         Setting("InfiniGen", "partial ratio 0.2, budget 0.2, alpha 5 (the artifact's Llama-2 default; 5.2 is for Llama-2-13B only)"),
         Setting("H2O", "heavy = recent = 0.9375% of the window, in tokens (2048: 19 + 19; quick 512: 4 + 4), as the artifact's fixed mask sizes"),
     ]
-    public var codeVersion: String { engineVersion + "/fig12-1" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

@@ -19,7 +19,7 @@ public struct Fig13Spec: FewShotExperiment {
         Setting("tasks", "PIQA, OpenBookQA, WinoGrande, COPA, RTE; 5-shot"),
         Setting("InfiniGen", "ratio 0.1, budget 0.2, alpha 100 (so the budget binds), skew true vs false"),
     ]
-    public var codeVersion: String { engineVersion + "/fewshot-1/fig13-1" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

@@ -18,7 +18,7 @@ public struct Fig17AccuracySpec: FewShotExperiment {
         Setting("task", "WinoGrande 5-shot (OLMES rc requests)"),
         Setting("sweeps", "alpha 1..9 at ratio 0.2; ratio 0.1..1.0 at alpha \(Int(Fig17AccuracySpec.fixedAlpha)); budget 0.2 of the sequence"),
     ]
-    public var codeVersion: String { engineVersion + "/fewshot-1/fig17acc-1" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

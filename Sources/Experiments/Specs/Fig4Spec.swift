@@ -24,7 +24,7 @@ public struct Fig4Spec: ExperimentSpec {
         Setting("H2O", "heavy 100 + recent 100 tokens (quick: 16 + 16)"),
         Setting("layers", "every layer selects (no spared layers, unlike the other accuracy experiments), from position 0"),
     ]
-    public var codeVersion: String { engineVersion + "/fig4-1" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

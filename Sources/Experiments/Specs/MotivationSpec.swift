@@ -21,7 +21,7 @@ public struct MotivationSpec: ExperimentSpec {
         Setting("sparsity measure", "tokens holding 90% of attention"),
         Setting("similarity measure", "cosine of consecutive layers' attention inputs"),
     ]
-    public var codeVersion: String { engineVersion + "/motivation-1" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

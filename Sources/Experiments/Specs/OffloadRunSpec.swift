@@ -26,7 +26,7 @@ public struct OffloadRunSpec: ExperimentSpec {
         Setting("workload", "batch 1, wiki text teacher-forced; quick: prompt 256 + 16 steps, default: 1024 + 64"),
         Setting("schemes", "full, flexgen, h2o, infinigen policies; simulator schedules flexgen, flexgen-h2o, infinigen-paper"),
     ]
-    public var codeVersion: String { engineVersion + "/offload-run-2" }
+    public var codeDependencies: CodeDependencies { .everything }
 
     /// Where the engine-calibrated `this-machine` profile lives (measured when absent);
     /// nil: `this-machine.json` in the run's artifacts directory.
@@ -39,6 +39,27 @@ public struct OffloadRunSpec: ExperimentSpec {
 
     public func inputs() throws -> [InputFile] {
         try [EngineInputs.model(), EngineInputs.text(Self.text)]
+    }
+
+    /// The measured profile the predictions use is an input too; optional, because the
+    /// first run measures it (`prepareInputs`), so `list` shows "not run" meanwhile.
+    public func inputs(artifacts: URL) throws -> [InputFile] {
+        try inputs() + [InputFile(name: "this-machine", url: profileURL(artifacts), optional: true)]
+    }
+
+    /// Measures the profile now if `run` would (absent, or lacking the engine's rates), so
+    /// the key holds the digest of the profile the results are predicted with.
+    public func prepareInputs(_ context: RunContext) async throws {
+        let url = profileURL(context.artifacts)
+        if FileManager.default.fileExists(atPath: url.path), (try? HardwareProfile.load(from: url))?.engineCalibrated == true {
+            return
+        }
+        let engine = try await Engine.shared(context)
+        _ = try OffloadRunSimulation.machineProfile(at: url, remeasure: false, model: engine.model, log: context.log)
+    }
+
+    func profileURL(_ artifacts: URL) -> URL {
+        profilePath.map { URL(fileURLWithPath: $0) } ?? artifacts.appendingPathComponent("this-machine.json")
     }
 
     public func configurations(profile: RunProfile) -> [Configuration] {
@@ -56,9 +77,9 @@ public struct OffloadRunSpec: ExperimentSpec {
         let tokens = try engine.tokens(Self.text, count: OffloadRun.textTokensNeeded(settings))
         let spec = try PolicyRegistry.canonical(policy)
         let method = try PolicyRegistry.make(policy, model: engine.model, context: engine.methodContext)
-        let path = profilePath ?? context.artifacts.appendingPathComponent("this-machine.json").path
+        let url = profileURL(context.artifacts)
         let hardware = try await context.resources.value("this-machine-profile", as: HardwareProfile.self) {
-            try OffloadRunSimulation.machineProfile(at: URL(fileURLWithPath: path), remeasure: false,
+            try OffloadRunSimulation.machineProfile(at: url, remeasure: false,
                                                     model: engine.model, log: context.log)
         }
         let run = try OffloadRun.runAll(model: engine.model, methods: [(spec, method)], textTokens: tokens,

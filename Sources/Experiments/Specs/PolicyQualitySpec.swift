@@ -28,7 +28,7 @@ public struct PolicyQualitySpec: ExperimentSpec {
         Setting("bytes", "per scored token over all 30 layers: rows read x 256 B (K+V, fp16, head_dim 64); quant: packed rows with fp16 scale/min; full: resident (0)"),
         Setting("claim", "tested below on SmolLM2, at equal bytes moved"),
     ]
-    public var codeVersion: String { engineVersion + "/policy-quality-3" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

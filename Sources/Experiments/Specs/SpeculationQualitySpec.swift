@@ -27,7 +27,7 @@ public struct SpeculationQualitySpec: ExperimentSpec {
         Setting("energy", "share of each KV group's query energy (mean square) in its strongest 20% of columns, raw vs skewed, layers 2-29; keys: share of the mean |k|"),
         Setting("claim", "tested below"),
     ]
-    public var codeVersion: String { engineVersion + "/speculation-quality-2" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 

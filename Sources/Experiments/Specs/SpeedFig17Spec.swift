@@ -26,7 +26,7 @@ public struct SpeedFig17Spec: ExperimentSpec {
         Setting("tokens selected", "alpha sweep: fraction of the context measured on SmolLM2 (speculation-counts), applied to OPT-13B's context, capped at 409"),
         Setting("numbers", "latency modeled; the selected fraction measured"),
     ]
-    public var codeVersion: String { SpeedVersion.code(id) + "/" + engineVersion }
+    public var codeDependencies: CodeDependencies { .everything }
 
     static let ratios = [0.1, 0.2, 0.4, 0.6, 0.8, 1.0]
     static let schemes = [SpeedSchemes.infinigen, SpeedSchemes.infinigenArtifact]

@@ -107,7 +107,11 @@ public struct SpeedSpeculationCountsSpec: ExperimentSpec {
         Setting("alpha", "1 to 9 (quick profile: 2, 4, 8)"),
         Setting("context", "Wikipedia sample: 1024 tokens, the second half policy-managed (quick: 512, full: 2048)"),
     ]
-    public var codeVersion: String { engineVersion + "/speculation-counts-1" }
+    /// The engine and this file; not the offload simulator nor the files that use it.
+    public var codeDependencies: CodeDependencies {
+        CodeDependencies(modules: .only(["Evaluation", "Policies", "Model", "Report"]),
+                         specFiles: .allExcept(["OffloadRun", "SpeedFig14", "SpeedFig15", "SpeedFig16", "SpeedSupport", "SpeedWhatIf"]))
+    }
 
     public init() {}
 

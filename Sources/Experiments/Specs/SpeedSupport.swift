@@ -157,11 +157,11 @@ struct SpeedPoint: Sendable, Equatable {
 }
 
 /// A modeled latency experiment: each configuration is one `SpeedPoint` the offload
-/// simulator times, versioned by the simulator's code and pinned with the speed tolerances.
+/// simulator times, keyed by the simulator's code and data and pinned with the speed tolerances.
 public protocol ModeledSpeedExperiment: ExperimentSpec {}
 
 extension ModeledSpeedExperiment {
-    public var codeVersion: String { SpeedVersion.code(id) }
+    public var codeDependencies: CodeDependencies { .modeledSpeed }
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
         SpeedRecord.make(try SpeedPoint(config).simulate())
@@ -230,30 +230,6 @@ enum SpeedSummary {
     static func series(_ schemes: [SpeedScheme], _ value: (SpeedScheme) -> [Double]) -> [PlotSeries] {
         schemes.map { PlotSeries(name: $0.label, values: value($0)) }
     }
-}
-
-/// Part of every speed spec's code version: a digest of the bundled hardware profiles,
-/// model shapes and schedule list, so that a changed constant invalidates cached results.
-/// (Changes inside a schedule's code are caught by the golden files instead.)
-enum SpeedVersion {
-    static let offloadData: String = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var text = ScheduleRegistry.all.map { "\($0.name): \($0.summary)" }.joined(separator: "\n")
-        for name in HardwareProfile.bundledNames {
-            if let p = try? HardwareProfile.load(named: name), let data = try? encoder.encode(p) {
-                text += "\n" + String(decoding: data, as: UTF8.self)
-            }
-        }
-        for name in ModelShape.bundledNames {
-            if let m = try? ModelShape.load(named: name), let data = try? encoder.encode(m) {
-                text += "\n" + String(decoding: data, as: UTF8.self)
-            }
-        }
-        return String(SHA256.hex(text).prefix(12))
-    }()
-
-    static func code(_ spec: String) -> String { "speed-1/\(spec)/offload-\(offloadData)" }
 }
 
 /// Golden-file tolerances of the modeled specs: exact for numbers (the model is

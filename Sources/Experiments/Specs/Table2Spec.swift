@@ -22,7 +22,7 @@ public struct Table2Spec: ExperimentSpec {
         Setting("InfiniGen", "partial ratio 0.2, budget 0.2, alpha 5 (Llama-2 default), columns sum"),
         Setting("pool", "100%, or 80% of the tokens so far per (layer, KV head); eviction among the older half for LRU and Counter"),
     ]
-    public var codeVersion: String { engineVersion + "/table2-1" }
+    public var codeDependencies: CodeDependencies { .engine }
 
     public init() {}
 
