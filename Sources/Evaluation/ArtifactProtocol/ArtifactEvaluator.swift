@@ -51,7 +51,13 @@ public final class ArtifactEvaluator: @unchecked Sendable {
         self.spare = spare
         self.conventions = conventions
         self.model = model
-        canonical = try PolicyRegistry.canonical(spec)
+        // The spec as run: InfiniGen's columns default to the conventions' choice here.
+        if case let .infinigen(s) = method, s.columns == nil {
+            let sep = spec.contains(":") ? (spec.hasSuffix(":") ? "" : ",") : ":"
+            canonical = try PolicyRegistry.canonical(spec + sep + "columns=" + conventions.columns.rawValue)
+        } else {
+            canonical = try PolicyRegistry.canonical(spec)
+        }
         var plan = MaskedForward.Plan(method: method, spare: spare, conventions: conventions)
         if case let .infinigen(s) = method {
             guard spare >= 1 else { throw PolicyError("artifact protocol: infinigen needs spare >= 1 (layer 0 has no earlier layer)") }

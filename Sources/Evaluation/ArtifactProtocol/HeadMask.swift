@@ -7,7 +7,7 @@ public struct HeadMask: Sendable, Equatable {
     public var selected: [UInt8]
     public var full: [Bool]
     /// Rows whose threshold count reached the cap (fetch_max), rows that selected nothing
-    /// (under additive masking they read everything), tokens evicted from the pool.
+    /// (under additive masking they read everything), distinct tokens evicted from the pool.
     public var cappedRows = 0
     public var emptyRows = 0
     public var evictions = 0

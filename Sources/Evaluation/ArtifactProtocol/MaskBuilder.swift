@@ -112,8 +112,9 @@ public enum MaskBuilder {
                 }
                 victim = best
             }
+            // LRU and Counter may pick an already evicted token again: count tokens, not events.
+            if !evicted[victim] { mask.evictions += 1 }
             evicted[victim] = true
-            mask.evictions += 1
         }
         return mask
     }
