@@ -20,6 +20,7 @@ enum AccuracyProtocol: String, CaseIterable {
     static func of(_ r: ExperimentResult) -> AccuracyProtocol { of(r.configuration) }
 
     var label: String { self == .decode ? "decode protocol" : "artifact protocol (masks)" }
+    var title: String { self == .decode ? "Decode protocol" : "Artifact protocol (masks)" }
 
     /// Whether the artifact protocol can run a policy spec (its methods are a subset).
     static func artifactSupports(_ spec: String) -> Bool {

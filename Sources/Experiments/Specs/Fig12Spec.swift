@@ -197,7 +197,7 @@ public struct Fig12Spec: ExperimentSpec {
         func fmt(_ x: Double) -> String { AccuracyFormat.number(x, 2) }
         var s = p == .decode ? "Paper's claim: InfiniGen's chunk perplexity stays close to the full cache's along the window, while H2O's "
             + "(1.875% of the cache) is clearly higher and grows with the position.\n\n" : ""
-        s += "**\(p.label.capitalized).** SmolLM2-135M, \(AccuracyTexts.display(AccuracyTexts.wiki)): whole-window perplexity full \(fmt(full.number("perplexity"))), "
+        s += "**\(p.title).** SmolLM2-135M, \(AccuracyTexts.display(AccuracyTexts.wiki)): whole-window perplexity full \(fmt(full.number("perplexity"))), "
             + "InfiniGen \(fmt(ig.number("perplexity"))), H2O \(fmt(h2o.number("perplexity"))). "
             + "Ratio to the full cache in the first and last chunk: InfiniGen \(fmt(igGap[0]))x -> \(fmt(igGap[n - 1]))x, "
             + "H2O \(fmt(h2oGap[0]))x -> \(fmt(h2oGap[n - 1]))x. InfiniGen is closer to the full cache than H2O in \(igCloser) of \(n) chunks "

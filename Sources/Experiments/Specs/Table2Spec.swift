@@ -139,7 +139,7 @@ public struct Table2Spec: ExperimentSpec {
                              categories: Self.pools.map(\.label) + ["full cache"], key: .topRight),
             width: 900, height: 550)
         return ExperimentOutput(tables: [table, detail], plots: [plot], differences: [],
-                                text: "**\(proto.label.capitalized).** " + verdict(results, texts: texts, find: find))
+                                text: "**\(proto.title).** " + verdict(results, texts: texts, find: find))
     }
 
     private func verdict(_ results: [ExperimentResult], texts: [String],
