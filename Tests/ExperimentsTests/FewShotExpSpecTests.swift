@@ -91,7 +91,9 @@ final class FewShotExpSpecTests: XCTestCase {
         let ig = try record(Fig11Spec.infinigen(4, 0.2))
         let managed = try XCTUnwrap(ig.double("kv_read_fraction_managed"))
         XCTAssertLessThanOrEqual(managed, 0.2 + 0.02, "budget 0.2 caps the fetched tokens (rounded up)")
-        XCTAssertEqual(try XCTUnwrap(ig.double("retain_ratio")), 1 - (1 - managed).squareRoot(), accuracy: 1e-12)
+        // Decode points report their read fraction as the size; r = 1 - sqrt(1 - density) is for artifact masks only.
+        XCTAssertEqual(try XCTUnwrap(ig.double("relative_kv_size")), managed, accuracy: 1e-12)
+        XCTAssertNil(ig.double("retain_ratio"))
 
         let output = try Fig11Spec().summarize(artifact.results)
         XCTAssertEqual(output.plots.map(\.id), ["fig11"])

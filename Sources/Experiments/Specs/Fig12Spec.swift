@@ -22,6 +22,7 @@ public struct Fig12Spec: ExperimentSpec {
         Setting("chunks", "256 tokens (quick: 128); each point is the chunk's perplexity, at the chunk's end position"),
         Setting("InfiniGen", "partial ratio 0.2, budget 0.2, alpha 5 (the artifact's Llama-2 default; 5.2 is for Llama-2-13B only)"),
         Setting("H2O", "heavy = recent = 0.9375% of the window, in tokens (2048: 19 + 19; quick 512: 4 + 4), as the artifact's fixed mask sizes"),
+        Setting("protocol", "both: decode (the engine reads the selected rows, each position's budget from the positions before it; InfiniGen columns sum) and artifact (one masked full forward, fetch_max = int(0.2 x 2048) leading rows full, InfiniGen columns union, per-query-head skewing)"),
     ]
     public var codeDependencies: CodeDependencies { .engine }
 
@@ -54,9 +55,11 @@ public struct Fig12Spec: ExperimentSpec {
 
     public func configurations(profile: RunProfile) -> [Configuration] {
         let s = Self.setup(profile)
-        return Self.methods(window: s.tokens).map {
-            ["text": .string(AccuracyTexts.wiki), "tokens": .int(s.tokens), "chunk": .int(s.chunk),
-             "method": .string($0.key), "policy": .string($0.policy)]
+        return AccuracyProtocol.allCases.flatMap { p in
+            Self.methods(window: s.tokens).map {
+                ["text": .string(AccuracyTexts.wiki), "tokens": .int(s.tokens), "chunk": .int(s.chunk),
+                 "method": .string($0.key), "policy": .string($0.policy), "protocol": .string(p.rawValue)]
+            }
         }
     }
 
@@ -76,6 +79,16 @@ public struct Fig12Spec: ExperimentSpec {
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
         let chunk = try config.int("chunk")
         guard chunk >= 1 else { throw ExperimentError("fig12: chunk must be >= 1 (got \(chunk))") }
+        if AccuracyProtocol.of(config) == .artifact {
+            let o = try await ArtifactRuns.compare(config, context: context)
+            var r = ResultRecord()
+            ArtifactRuns.add(o, to: &r)
+            let c = Self.chunks(positions: o.positions, nll: o.nll, chunk: chunk)
+            r.addSeries("chunk_perplexity", c.y, x: c.x, .measured)
+            let f = Self.chunks(positions: o.positions, nll: o.nllFull, chunk: chunk)
+            r.addSeries("chunk_perplexity_full", f.y, x: f.x, .measured)
+            return r
+        }
         let o = try await AccuracyRuns.compare(config, context: context)
         var r = ResultRecord()
         AccuracyRecord.addPerplexity(o, to: &r)
@@ -97,6 +110,30 @@ public struct Fig12Spec: ExperimentSpec {
         guard let first = results.first else { throw ExperimentError("fig12: no results") }
         let tokens = try first.configuration.int("tokens"), chunk = try first.configuration.int("chunk")
         let labels = Dictionary(uniqueKeysWithValues: Self.methods(window: tokens).map { ($0.key, $0.label) })
+        let protocols = AccuracyProtocol.allCases.filter { p in results.contains { AccuracyProtocol.of($0) == p } }
+        var tables: [ReportTable] = [], panels: [PlotPanel] = [], text = ""
+        let yMax = 1.4 * (results.compactMap { $0.record.series("chunk_perplexity") }.flatMap(\.y).filter(\.isFinite).max() ?? 1)
+        for p in protocols {
+            let rows = results.filter { AccuracyProtocol.of($0) == p }
+            let (table, panel) = tableAndPanel(rows, protocol: p, labels: labels, tokens: tokens, chunk: chunk, yMax: yMax)
+            tables.append(table)
+            panels.append(panel)
+            text += verdict(rows, protocol: p)
+        }
+        text += protocolComparison(results)
+        let plot = PlotSpec(id: id, title: "Perplexity per \(chunk)-token chunk, SmolLM2-135M, \(AccuracyTexts.short(AccuracyTexts.wiki)), window \(tokens), decode vs artifact protocol (measured)",
+                            panels: panels, width: 1100 * max(1, panels.count), height: 600)
+        return ExperimentOutput(tables: tables, plots: [plot],
+                                differences: [
+                                    "A 135M-parameter model instead of OPT-13B / Llama-2-13B; the perplexity scale differs by an order of magnitude.",
+                                    "Decode protocol: InfiniGen's budget 0.2 caps the tokens fetched at 20% of the earlier positions at each position; alpha 5 usually selects fewer. Artifact protocol: the cap is int(0.2 x window) for every row, and rows below it read everything.",
+                                    "The artifact's figure12.sh runs H2O with heavy = recent = 0.01875 (3.75% in all); both protocols here keep the figure's 1.875% in all (0.9375% each), so that the protocol is the only difference between the panels.",
+                                ],
+                                text: text)
+    }
+
+    private func tableAndPanel(_ results: [ExperimentResult], protocol p: AccuracyProtocol, labels: [String: String],
+                               tokens: Int, chunk: Int, yMax: Double) -> (ReportTable, PlotPanel) {
         func key(_ r: ExperimentResult) -> String { (try? r.configuration.string("method")) ?? "?" }
         var series: [PlotSeries] = []
         var byKey: [String: NamedSeries] = [:]
@@ -117,51 +154,67 @@ public struct Fig12Spec: ExperimentSpec {
         rows.append(["rows read, layers 2-29"] + ["full", "infinigen", "h2o"].map { k in
             results.first { key($0) == k }.map { AccuracyFormat.percent($0.number("read_fraction_selecting")) } ?? "-"
         })
-        let table = ReportTable(title: "Perplexity per \(chunk)-token chunk, \(AccuracyTexts.display(AccuracyTexts.wiki)), SmolLM2-135M (measured)",
+        if p == .artifact {
+            rows.append(["retain ratio 1 - sqrt(1 - density)"] + ["full", "infinigen", "h2o"].map { k in
+                results.first { key($0) == k }.map { AccuracyFormat.percent($0.number("retain_ratio")) } ?? "-"
+            })
+        }
+        let table = ReportTable(title: "Perplexity per \(chunk)-token chunk, \(AccuracyTexts.display(AccuracyTexts.wiki)), SmolLM2-135M, \(p.label) (measured)",
                                 header: ["positions", labels["full"]!, labels["infinigen"]!, labels["h2o"]!], rows: rows)
-        // Headroom above the curves for the key.
-        let yMax = 1.4 * (series.flatMap(\.y).filter(\.isFinite).max() ?? 1)
-        let plot = PlotSpec(id: id, title: "Perplexity per \(chunk)-token chunk, SmolLM2-135M, \(AccuracyTexts.short(AccuracyTexts.wiki)), window \(tokens) (measured)",
-                            panel: PlotPanel(x: PlotAxis("token position (chunk end)", unit: "tokens", range: 0...Double(tokens)),
-                                             y: PlotAxis("perplexity of the chunk", unit: "1", range: 0...yMax), kind: .linespoints,
-                                             series: series, key: .topLeft),
-                            width: 1100, height: 600)
-        return ExperimentOutput(tables: [table], plots: [plot],
-                                differences: [
-                                    "A 135M-parameter model instead of OPT-13B / Llama-2-13B; the perplexity scale differs by an order of magnitude.",
-                                    "InfiniGen's budget 0.2 caps the tokens fetched at 20% of the earlier positions at each position; alpha 5 usually selects fewer.",
-                                ],
-                                text: verdict(results, labels: labels))
+        let panel = PlotPanel(title: p.label, x: PlotAxis("token position (chunk end)", unit: "tokens", range: 0...Double(tokens)),
+                              y: PlotAxis("perplexity of the chunk", unit: "1", range: 0...yMax), kind: .linespoints,
+                              series: series, key: .topLeft)
+        return (table, panel)
     }
 
-    private func verdict(_ results: [ExperimentResult], labels: [String: String]) -> String {
+    /// Chunks where InfiniGen is closer to the full cache than H2O, and the ratios per chunk.
+    private static func closer(_ results: [ExperimentResult]) -> (closer: Int, n: Int, ig: [Double], h2o: [Double])? {
         func find(_ k: String) -> ExperimentResult? { results.first { (try? $0.configuration.string("method")) == k } }
         guard let full = find("full"), let ig = find("infinigen"), let h2o = find("h2o"),
               let fs = full.record.series("chunk_perplexity"), let gs = ig.record.series("chunk_perplexity"),
-              let hs = h2o.record.series("chunk_perplexity"), !fs.y.isEmpty else { return "" }
-        let n = fs.y.count
+              let hs = h2o.record.series("chunk_perplexity"), !fs.y.isEmpty else { return nil }
         let igGap = zip(gs.y, fs.y).map { $0 / $1 }, h2oGap = zip(hs.y, fs.y).map { $0 / $1 }
-        let igCloser = zip(igGap, h2oGap).filter { $0 < $1 }.count
+        return (zip(igGap, h2oGap).filter { $0 < $1 }.count, fs.y.count, igGap, h2oGap)
+    }
+
+    private func protocolComparison(_ results: [ExperimentResult]) -> String {
+        let d = Self.closer(results.filter { AccuracyProtocol.of($0) == .decode })
+        let a = Self.closer(results.filter { AccuracyProtocol.of($0) == .artifact })
+        guard let d, let a else { return "" }
+        func fmt(_ x: [Double]) -> String { x.map { AccuracyFormat.number($0, 2) }.joined(separator: ", ") }
+        return "**Protocol effect.** InfiniGen is closer to the full cache than H2O in \(d.closer) of \(d.n) chunks under the "
+            + "decode protocol and \(a.closer) of \(a.n) under the artifact protocol. InfiniGen's ratio to the full cache per chunk: "
+            + "decode \(fmt(d.ig)); artifact \(fmt(a.ig)). H2O's: decode \(fmt(d.h2o)); artifact \(fmt(a.h2o)). Under the "
+            + "artifact protocol the first int(0.2 x window) rows read every position, which spares InfiniGen (and H2O, whose "
+            + "first int(r x window) rows are full too) exactly where the decode protocol's per-position budget is smallest.\n"
+    }
+
+    private func verdict(_ results: [ExperimentResult], protocol p: AccuracyProtocol) -> String {
+        func find(_ k: String) -> ExperimentResult? { results.first { (try? $0.configuration.string("method")) == k } }
+        guard let full = find("full"), let ig = find("infinigen"), let h2o = find("h2o"),
+              let c = Self.closer(results) else { return "" }
+        let n = c.n, igGap = c.ig, h2oGap = c.h2o, igCloser = c.closer
         func fmt(_ x: Double) -> String { AccuracyFormat.number(x, 2) }
-        var s = "Paper's claim: InfiniGen's chunk perplexity stays close to the full cache's along the window, while H2O's "
-            + "(1.875% of the cache) is clearly higher and grows with the position.\n\n"
-        s += "Here (SmolLM2-135M, \(AccuracyTexts.display(AccuracyTexts.wiki))): whole-window perplexity full \(fmt(full.number("perplexity"))), "
+        var s = p == .decode ? "Paper's claim: InfiniGen's chunk perplexity stays close to the full cache's along the window, while H2O's "
+            + "(1.875% of the cache) is clearly higher and grows with the position.\n\n" : ""
+        s += "**\(p.title).** SmolLM2-135M, \(AccuracyTexts.display(AccuracyTexts.wiki)): whole-window perplexity full \(fmt(full.number("perplexity"))), "
             + "InfiniGen \(fmt(ig.number("perplexity"))), H2O \(fmt(h2o.number("perplexity"))). "
             + "Ratio to the full cache in the first and last chunk: InfiniGen \(fmt(igGap[0]))x -> \(fmt(igGap[n - 1]))x, "
             + "H2O \(fmt(h2oGap[0]))x -> \(fmt(h2oGap[n - 1]))x. InfiniGen is closer to the full cache than H2O in \(igCloser) of \(n) chunks "
             + "while reading \(AccuracyFormat.percent(ig.number("read_fraction_selecting"))) of the rows in layers 2-29 "
-            + "(H2O: \(AccuracyFormat.percent(h2o.number("read_fraction_selecting")))).\n\n"
+            + "(H2O: \(AccuracyFormat.percent(h2o.number("read_fraction_selecting"))))"
+            + (p == .artifact ? "; InfiniGen's retain ratio 1 - sqrt(1 - density) is \(AccuracyFormat.percent(ig.number("retain_ratio"))).\n\n" : ".\n\n")
         let h2oGrows = h2oGap[n - 1] > h2oGap[0], igShrinks = igGap[n - 1] < igGap[0]
         s += "Along the window, H2O's ratio to the full cache \(h2oGrows ? "grows" : "does not grow") (as in the paper) and "
             + "InfiniGen's \(igShrinks ? "shrinks" : "does not shrink"). "
         if igCloser == n {
-            s += "The claim holds: InfiniGen tracks the full cache more closely than H2O in every chunk.\n"
+            s += "The claim holds: InfiniGen tracks the full cache more closely than H2O in every chunk.\n\n"
         } else if igCloser * 2 > n {
-            s += "The claim mostly holds: InfiniGen is closer in most chunks but not all.\n"
+            s += "The claim mostly holds: InfiniGen is closer in most chunks but not all.\n\n"
         } else {
-            s += "The claim does not hold on this model: InfiniGen is closer to the full cache in only \(igCloser) of \(n) chunks, "
+            s += "The claim does not hold here: InfiniGen is closer to the full cache in only \(igCloser) of \(n) chunks, "
                 + "although H2O keeps far fewer tokens. policy-quality and speculation-quality show where InfiniGen loses on SmolLM2 "
-                + "(its 12-column partial weight).\n"
+                + "(its 12-column partial weight).\n\n"
         }
         return s
     }

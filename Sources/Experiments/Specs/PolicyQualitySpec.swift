@@ -67,15 +67,23 @@ public struct PolicyQualitySpec: ExperimentSpec {
 
     public func configurations(profile: RunProfile) -> [Configuration] {
         let texts = profile == .full ? [AccuracyTexts.wiki, AccuracyTexts.novel] : [AccuracyTexts.wiki]
-        return texts.flatMap { text in
-            Self.methods.map {
-                ["text": .string(text), "tokens": .int(Self.tokens(profile)), "method": .string($0.key),
-                 "policy": .string($0.policy)]
+        // Both protocols; the artifact's mask simulation covers a subset of the methods.
+        return AccuracyProtocol.allCases.flatMap { p in
+            texts.flatMap { text in
+                Self.methods.filter { p == .decode || AccuracyProtocol.artifactSupports($0.policy) }.map {
+                    ["text": .string(text), "tokens": .int(Self.tokens(profile)), "method": .string($0.key),
+                     "policy": .string($0.policy), "protocol": .string(p.rawValue)]
+                }
             }
         }
     }
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
+        if AccuracyProtocol.of(config) == .artifact {
+            var r = ResultRecord()
+            ArtifactRuns.add(try await ArtifactRuns.compare(config, context: context), to: &r)
+            return r
+        }
         let o = try await AccuracyRuns.compare(config, context: context)
         var r = ResultRecord()
         AccuracyRecord.addSummary(o, to: &r)
@@ -87,7 +95,9 @@ public struct PolicyQualitySpec: ExperimentSpec {
         AccuracyRecord.goldenTolerance(valueName)
     }
 
-    public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
+    public func summarize(_ all: [ExperimentResult]) throws -> ExperimentOutput {
+        let results = all.filter { AccuracyProtocol.of($0) == .decode }
+        let artifact = all.filter { AccuracyProtocol.of($0) == .artifact }
         let texts = Array(Set(results.compactMap { try? $0.configuration.string("text") })).sorted { a, _ in a == AccuracyTexts.wiki }
         var tables: [ReportTable] = []
         var figures: [PlotSpec] = []
@@ -99,6 +109,12 @@ public struct PolicyQualitySpec: ExperimentSpec {
             figures += plots(rows, text: t, tokens: n, id: t == AccuracyTexts.wiki ? id : "\(id)-\(t)")
             text += verdict(rows, text: t, tokens: n)
         }
+        for t in texts {
+            let rows = artifact.filter { (try? $0.configuration.string("text")) == t }
+            guard !rows.isEmpty else { continue }
+            let n = (try? rows.first?.configuration.int("tokens")) ?? 0
+            tables.append(artifactTable(rows, decode: results, text: t, tokens: n))
+        }
         return ExperimentOutput(
             tables: tables, plots: figures,
             differences: [
@@ -107,6 +123,24 @@ public struct PolicyQualitySpec: ExperimentSpec {
                 "Recall is |read ∩ exact top-k| / k with k = the rows the policy read, per query head, averaged over the group; layers 0-1 are left out of the recall, mass and cosine means.",
             ],
             text: text)
+    }
+
+    /// The artifact protocol's rows beside the decode protocol's perplexity and KL.
+    private func artifactTable(_ rows: [ExperimentResult], decode: [ExperimentResult], text: String, tokens: Int) -> ReportTable {
+        ReportTable(
+            title: "\(AccuracyTexts.display(text)), \(tokens) tokens, artifact protocol (one masked forward pass) beside the decode protocol (measured)",
+            header: ["method", "perplexity (artifact)", "perplexity (decode)", "KL (artifact)", "KL (decode)", "top-1 (artifact)",
+                     "density, layers 2-29 (artifact)", "retain ratio 1 - sqrt(1 - density)", "rows read, layers 2-29 (decode)"],
+            rows: rows.map { r in
+                let m = method(r)
+                let d = decode.first { (try? $0.configuration.string("method")) == m?.key && (try? $0.configuration.string("text")) == text }
+                return [m?.label ?? "?", AccuracyFormat.number(r.number("perplexity"), 2),
+                        d.map { AccuracyFormat.number($0.number("perplexity"), 2) } ?? "-",
+                        AccuracyFormat.number(r.number("kl_vs_full"), 4), d.map { AccuracyFormat.number($0.number("kl_vs_full"), 4) } ?? "-",
+                        AccuracyFormat.percent(r.number("top1_agreement")), AccuracyFormat.percent(r.number("density")),
+                        AccuracyFormat.percent(r.number("retain_ratio")),
+                        d.map { AccuracyFormat.percent($0.number("read_fraction_selecting")) } ?? "-"]
+            })
     }
 
     private func method(_ r: ExperimentResult) -> Method? {

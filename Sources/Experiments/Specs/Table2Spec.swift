@@ -21,6 +21,7 @@ public struct Table2Spec: ExperimentSpec {
         Setting("sequence", "one 2048-token window per text (quick: 256)"),
         Setting("InfiniGen", "partial ratio 0.2, budget 0.2, alpha 5 (Llama-2 default), columns sum"),
         Setting("pool", "100%, or 80% of the tokens so far per (layer, KV head); eviction among the older half for LRU and Counter"),
+        Setting("protocol", "both: decode (the engine's host pool, capacity 80% of the tokens so far, evicted tokens never read again; columns sum) and artifact (masks: capacity int(0.8 x L), so only rows past it evict, one token per row and head, LRU/Counter argmin over positions < i/2 evicted ones included; columns union)"),
     ]
     public var codeDependencies: CodeDependencies { .engine }
 
@@ -48,15 +49,22 @@ public struct Table2Spec: ExperimentSpec {
 
     public func configurations(profile: RunProfile) -> [Configuration] {
         let tokens = profile == .quick ? 256 : 2048
-        return Self.texts(profile).flatMap { text in
-            Self.pools.map {
-                ["text": .string(text), "tokens": .int(tokens), "pool": .double($0.pool), "eviction": .string($0.eviction),
-                 "policy": .string(Self.policy(pool: $0.pool, eviction: $0.eviction))]
+        return AccuracyProtocol.allCases.flatMap { p in
+            Self.texts(profile).flatMap { text in
+                Self.pools.map {
+                    ["text": .string(text), "tokens": .int(tokens), "pool": .double($0.pool), "eviction": .string($0.eviction),
+                     "policy": .string(Self.policy(pool: $0.pool, eviction: $0.eviction)), "protocol": .string(p.rawValue)]
+                }
             }
         }
     }
 
     public func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
+        if AccuracyProtocol.of(config) == .artifact {
+            var r = ResultRecord()
+            ArtifactRuns.add(try await ArtifactRuns.compare(config, context: context), to: &r)
+            return r
+        }
         let o = try await AccuracyRuns.compare(config, context: context)
         var r = ResultRecord()
         AccuracyRecord.addPerplexity(o, to: &r)
@@ -72,6 +80,24 @@ public struct Table2Spec: ExperimentSpec {
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
+        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
+        for p in AccuracyProtocol.allCases {
+            let rows = results.filter { AccuracyProtocol.of($0) == p }
+            guard !rows.isEmpty else { continue }
+            let o = try summarize(rows, protocol: p)
+            tables += o.tables
+            plots += o.plots
+            text += o.text
+        }
+        return ExperimentOutput(tables: tables, plots: plots,
+                                differences: [
+                                    "A 135M-parameter model instead of five 6.7B-30B models; Pride and Prejudice stands in for PTB.",
+                                    "Decode protocol: the pool fraction applies to the tokens so far at each position (the cache grows along the window), per layer and KV head. Artifact protocol: capacity int(0.8 x window), as accuracy/src/modeling_llama_ours.py; LRU and Counter may pick an already evicted token again, so they evict fewer tokens than FIFO.",
+                                ],
+                                text: text)
+    }
+
+    private func summarize(_ results: [ExperimentResult], protocol proto: AccuracyProtocol) throws -> ExperimentOutput {
         var texts: [String] = []
         for r in results { if let t = try? r.configuration.string("text"), !texts.contains(t) { texts.append(t) } }
         func find(_ text: String, _ pool: Double, _ eviction: String) -> ExperimentResult? {
@@ -87,10 +113,10 @@ public struct Table2Spec: ExperimentSpec {
             results.first { (try? $0.configuration.string("text")) == t }.map { AccuracyFormat.number($0.number("perplexity_full"), 3) } ?? "-"
         })
         let tokens = (try? results.first?.configuration.int("tokens")) ?? 0
-        let table = ReportTable(title: "Perplexity, SmolLM2-135M, one \(tokens)-token window per text (measured)",
+        let table = ReportTable(title: "Perplexity, SmolLM2-135M, one \(tokens)-token window per text, \(proto.label) (measured)",
                                 header: ["KV pool"] + texts.map(AccuracyTexts.short), rows: rows)
         let detail = ReportTable(
-            title: "The same runs: KL vs full and share of rows read in layers 2-29",
+            title: "The same runs (\(proto.label)): KL vs full and share of rows read in layers 2-29",
             header: ["KV pool"] + texts.flatMap { ["KL, \(AccuracyTexts.short($0))", "rows read, \(AccuracyTexts.short($0))"] },
             rows: Self.pools.map { p in
                 [p.label] + texts.flatMap { t -> [String] in
@@ -105,18 +131,15 @@ public struct Table2Spec: ExperimentSpec {
         }
         let top = values.flatMap { $0 }.filter(\.isFinite).max() ?? 1
         let plot = PlotSpec(
-            id: id, title: "InfiniGen host pool 100% vs 80%, SmolLM2-135M, \(tokens)-token windows (measured)",
+            id: proto == .decode ? id : "\(id)-artifact",
+            title: "InfiniGen host pool 100% vs 80%, SmolLM2-135M, \(tokens)-token windows, \(proto.label) (measured)",
             panel: PlotPanel(x: PlotAxis("KV pool and eviction", unit: ""), y: PlotAxis("perplexity", unit: "1", range: 0...(1.15 * top)),
                              kind: .groupedBars,
                              series: zip(texts, values).map { PlotSeries(name: AccuracyTexts.short($0.0), values: $0.1) },
                              categories: Self.pools.map(\.label) + ["full cache"], key: .topRight),
             width: 900, height: 550)
-        return ExperimentOutput(tables: [table, detail], plots: [plot],
-                                differences: [
-                                    "A 135M-parameter model instead of five 6.7B-30B models; Pride and Prejudice stands in for PTB.",
-                                    "The pool fraction applies to the tokens so far at each position (the cache grows along the window), per layer and KV head.",
-                                ],
-                                text: verdict(results, texts: texts, find: find))
+        return ExperimentOutput(tables: [table, detail], plots: [plot], differences: [],
+                                text: "**\(proto.title).** " + verdict(results, texts: texts, find: find))
     }
 
     private func verdict(_ results: [ExperimentResult], texts: [String],
