@@ -32,9 +32,17 @@ struct ReproduceCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-render"), help: "Write .gp/.dat but do not run gnuplot.")
     var noRender = false
 
+    @Flag(name: .customLong("report-only"), help: "Only rebuild artifacts/REPORT.md from the artifacts/<id>.json already written (no run).")
+    var reportOnly = false
+
     func run() async throws {
         let options = RunnerOptions(profile: profile, only: only, shard: shard, quiet: quiet,
                                     layout: OutputLayout(root: URL(fileURLWithPath: outDir)), renderFigures: !noRender)
+        if reportOnly {
+            let url = try Runner(options: options).writeReport()
+            if !quiet { FileHandle.standardError.write(Data("done: rebuilt \(url.path)\n".utf8)) }
+            return
+        }
         let summary = try await Runner(options: options).reproduce()
         if !quiet {
             let target = shard.map { "artifacts/shards/\($0.directoryName)" } ?? "artifacts/REPORT.md"
