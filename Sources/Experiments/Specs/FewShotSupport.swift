@@ -72,9 +72,7 @@ enum FewShot5 {
             let kv = try PolicyRegistry.make(method, model: engine.model, context: engine.methodContext)
             let counters = CounterList()
             scored = try FewShot.evaluate(model: engine.model, tokenizer: engine.tokenizer, task: task, makePolicy: {
-                let p = CountingPolicy(kv.makePolicy(), config: engine.model.config)
-                counters.add(p)
-                return p
+                CountingPolicy(kv.makePolicy(), config: engine.model.config, list: counters)
             })
             reads = counters.total
         }
@@ -269,13 +267,28 @@ struct ReadCounts: Sendable {
 
 /// Forwards every hook to the wrapped policy and counts what its selections read.
 final class CountingPolicy: ForwardingPolicy {
+    private let config: LlamaConfig
     private let headDim: Int, kvHeads: Int
     private(set) var counts = ReadCounts()
+    /// Where this counter (and every fork of it) registers, so totals cover every sequence.
+    private let list: CounterList?
 
-    init(_ inner: KVPolicy, config: LlamaConfig) {
+    init(_ inner: KVPolicy, config: LlamaConfig, list: CounterList? = nil) {
+        self.config = config
         headDim = config.headDim
         kvHeads = config.kvHeads
+        self.list = list
         super.init(inner)
+        list?.add(self)
+    }
+
+    /// The copy starts from this sequence's counts: a forked continuation then counts the
+    /// shared prefix's reads as a sequence scored from scratch would (the scorer continues
+    /// the original as one of the continuations, so nothing is counted twice).
+    override func fork() -> KVPolicy {
+        let copy = CountingPolicy(inner.fork(), config: config, list: list)
+        copy.counts = counts
+        return copy
     }
 
     /// Called once per managed (layer, position) in teacher-forced runs (dense storage
