@@ -28,7 +28,11 @@ public final class AttentionStatistics: KVPolicy {
     private var previous: [Int: [Float]] = [:]          // position → previous layer's input
     private var previousLayer = -1
 
+    /// Kept for `fork`.
+    private let config: LlamaConfig
+
     public init(config: LlamaConfig, massTarget: Double = 0.9, firstSample: Int = 64, sampleEvery: Int = 16) {
+        self.config = config
         layers = config.layers
         hidden = config.hiddenSize
         groupSize = config.groupSize
@@ -89,4 +93,19 @@ public final class AttentionStatistics: KVPolicy {
     public var tokensNeeded: [Double] { (0..<layers).map { rows[$0] == 0 ? .nan : tokensSum[$0] / Double(rows[$0]) } }
     /// Cosine of layer l's input with layer l-1's, for l = 1..<layers.
     public var consecutiveCosine: [Double] { (1..<layers).map { cosineSum[$0] / Double(max(1, cosineCount[$0])) } }
+}
+
+extension AttentionStatistics {
+    /// Copies the sums so far and the previous layer's inputs.
+    public func fork() -> KVPolicy {
+        let copy = AttentionStatistics(config: config, massTarget: massTarget, firstSample: firstSample, sampleEvery: sampleEvery)
+        copy.fractionSum = fractionSum
+        copy.tokensSum = tokensSum
+        copy.rows = rows
+        copy.cosineSum = cosineSum
+        copy.cosineCount = cosineCount
+        copy.previous = previous
+        copy.previousLayer = previousLayer
+        return copy
+    }
 }

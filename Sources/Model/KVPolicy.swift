@@ -57,6 +57,11 @@ public protocol KVPolicy: AnyObject {
     /// at `weights + j * stride`.
     func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
                           weights: UnsafePointer<Float>, stride: Int)
+
+    /// An independent copy of this sequence's policy state, for a sequence forked after a
+    /// shared prefix (`SequenceState.fork`): the copy must then act exactly as this policy
+    /// would, and neither may change the other (deep-copy every mutable buffer).
+    func fork() -> KVPolicy
 }
 
 public extension KVPolicy {

@@ -24,6 +24,9 @@ public protocol KVStorage: AnyObject {
     var prefetches: Bool { get }
     /// The rows `positions` of (layer, KV head) will be gathered soon: start copying them.
     func prefetch(layer: Int, kvHead: Int, positions: [Int32])
+    /// An independent copy holding the same rows (for `SequenceState.fork`), or an error
+    /// when this storage cannot be copied.
+    func fork() throws -> KVStorage
 }
 
 public extension KVStorage {
@@ -89,5 +92,17 @@ public final class DenseKVStorage: KVStorage {
     public func dense(layer: Int, kvHead: Int) -> (keys: UnsafePointer<Float>, values: UnsafePointer<Float>)? {
         let i = layer * kvHeads + kvHead
         return (UnsafePointer(keyBuffers[i].pointer), UnsafePointer(valueBuffers[i].pointer))
+    }
+
+    /// Copies the rows written so far; the copy grows on its own from here.
+    public func fork() throws -> KVStorage {
+        let copy = DenseKVStorage(layers: layers, kvHeads: kvHeads, headDim: headDim, capacity: capacity)
+        let rows = min(written, capacity) * headDim
+        for i in keyBuffers.indices {
+            copy.keyBuffers[i].pointer.update(from: keyBuffers[i].pointer, count: rows)
+            copy.valueBuffers[i].pointer.update(from: valueBuffers[i].pointer, count: rows)
+        }
+        copy.written = written
+        return copy
     }
 }

@@ -30,6 +30,28 @@ public final class SequenceState {
         self.aheadSelection = Selection(kvHeads: config.kvHeads)
     }
 
+    /// A copy of the sequence as it stands (same tokens, cache rows and policy state) that
+    /// continues independently: several continuations of one prefix then cost the prefix
+    /// once. Exact — each copy sees what a sequence fed prefix + continuation from scratch
+    /// would. Throws when the storage cannot be copied or a probe is attached (its records
+    /// would be shared).
+    public func fork() throws -> SequenceState {
+        guard probe == nil else { throw ModelError("a sequence with an attention probe cannot be forked") }
+        let copy = SequenceState(storage: try storage.fork(), policy: policy?.fork(), policyStart: policyStart,
+                                 kvHeads: selection.positions.count)
+        copy.length = length
+        return copy
+    }
+
+    private init(storage: KVStorage, policy: KVPolicy?, policyStart: Int, kvHeads: Int) {
+        self.storage = storage
+        self.policy = policy
+        self.policyStart = policyStart
+        self.probe = nil
+        self.selection = Selection(kvHeads: kvHeads)
+        self.aheadSelection = Selection(kvHeads: kvHeads)
+    }
+
     /// Whether `layer` at `position` is read through the policy.
     @inline(__always)
     func managed(layer: Int, position: Int) -> Bool {

@@ -234,4 +234,10 @@ public final class TwoTierKVStorage: KVStorage, @unchecked Sendable {
             condition.unlock()
         }
     }
+
+    /// Not supported: a copy would need its own prefetch thread and working buffers, and
+    /// offloading runs decode one sequence from its prompt, so nothing forks there.
+    public func fork() throws -> KVStorage {
+        throw ModelError("two-tier KV storage cannot be forked (fork a sequence with dense or quantized storage)")
+    }
 }

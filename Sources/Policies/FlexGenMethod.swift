@@ -26,3 +26,14 @@ public final class FlexGenMethod: KVMethod {
         func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection) {}
     }
 }
+
+extension FlexGenMethod.FlexGenPolicy {
+    /// Stateless.
+    func fork() -> KVPolicy { FlexGenMethod.FlexGenPolicy(firstManagedLayer: firstManagedLayer) }
+}
+
+extension FlexGenMethod {
+    public static var examples: PolicyExamples {
+        .noBudget(["flexgen:spare=0"], unbounded: "flexgen", reason: "moves and reads every row (only its transfer cost differs from full)")
+    }
+}

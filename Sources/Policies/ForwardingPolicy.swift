@@ -35,4 +35,11 @@ open class ForwardingPolicy: KVPolicy {
         inner.observeAttention(layer: layer, position: position, kvHead: kvHead, positions: positions,
                                weights: weights, stride: stride)
     }
+
+    /// A plain forwarder forks its inner policy. A subclass that keeps state of its own
+    /// (which a base-class copy would silently drop) must override this; it traps otherwise.
+    open func fork() -> KVPolicy {
+        precondition(type(of: self) == ForwardingPolicy.self, "\(type(of: self)) must override fork()")
+        return ForwardingPolicy(inner.fork())
+    }
 }

@@ -16,3 +16,14 @@ public final class FullMethod: KVMethod {
         func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection) {}
     }
 }
+
+extension FullMethod.FullPolicy {
+    /// Stateless.
+    func fork() -> KVPolicy { FullMethod.FullPolicy() }
+}
+
+extension FullMethod {
+    public static var examples: PolicyExamples {
+        .noBudget(["full", "full:spare=0"], unbounded: "full", reason: "the reference: reads every row")
+    }
+}

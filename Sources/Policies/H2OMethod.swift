@@ -74,7 +74,11 @@ final class H2OPolicy: KVPolicy {
     private var candidates: [Float] = []
     private var chosen: [Int32] = []
 
+    /// Kept for `fork`.
+    private let config: LlamaConfig
+
     init(config: LlamaConfig, heavy: TokenBudget, recent: TokenBudget, firstManagedLayer: Int) {
+        self.config = config
         self.heavy = heavy
         self.recent = recent
         self.firstManagedLayer = firstManagedLayer
@@ -136,4 +140,25 @@ final class H2OPolicy: KVPolicy {
     /// Kept cached positions of one (layer, KV head), for tests and traces.
     func keptPositions(layer: Int, kvHead: Int) -> [Int32] { kept[layer * kvHeads + kvHead] }
     func score(layer: Int, kvHead: Int, position: Int) -> Float { scores[layer * kvHeads + kvHead][position] }
+}
+
+extension H2OPolicy {
+    /// Copies the accumulated scores and kept sets (the scratch buffers start empty).
+    func fork() -> KVPolicy {
+        let copy = H2OPolicy(config: config, heavy: heavy, recent: recent, firstManagedLayer: firstManagedLayer)
+        copy.scores = scores
+        copy.kept = kept
+        copy.written = written
+        return copy
+    }
+}
+
+extension H2OMethod {
+    public static var examples: PolicyExamples {
+        .budgeted([
+            .init("h2o:heavy-tokens=3,recent-tokens=4") { min($0, 7) },
+            .init("h2o:heavy=0.125,recent=0.125,spare=1") { 2 * PolicyExamples.ceilFraction(0.125, $0) },
+            .init("h2o:heavy=0.3,recent=0,spare=0") { PolicyExamples.ceilFraction(0.3, $0) },
+        ], unbounded: "h2o:heavy=1,recent=1")
+    }
 }

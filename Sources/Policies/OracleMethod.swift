@@ -56,7 +56,11 @@ final class OraclePolicy: KVPolicy {
     private var chosen: [Int32] = []
     private var topK = TopK()
 
+    /// Kept for `fork`.
+    private let config: LlamaConfig
+
     init(config: LlamaConfig, budget: TokenBudget, topP: Double, firstManagedLayer: Int) {
+        self.config = config
         self.budget = budget
         self.topP = topP
         self.firstManagedLayer = firstManagedLayer
@@ -136,5 +140,23 @@ final class OraclePolicy: KVPolicy {
         }
         chosen.sort()
         return chosen
+    }
+}
+
+extension OraclePolicy {
+    /// Copies its key cache (the scratch buffers start empty).
+    func fork() -> KVPolicy {
+        let copy = OraclePolicy(config: config, budget: budget, topP: topP, firstManagedLayer: firstManagedLayer)
+        copy.keys = keys
+        return copy
+    }
+}
+
+extension OracleMethod {
+    public static var examples: PolicyExamples {
+        .budgeted([
+            .init("oracle:k=5") { min($0, 5) },
+            .init("oracle:budget=0.25,spare=1") { PolicyExamples.ceilFraction(0.25, $0) },
+        ], unbudgeted: ["oracle:top-p=0.9"], unbounded: "oracle:budget=1")
     }
 }

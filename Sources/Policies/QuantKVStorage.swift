@@ -18,7 +18,7 @@ public final class QuantKVStorage: KVStorage, @unchecked Sendable {
     public private(set) var capacity: Int
 
     /// Full-precision layers `0..<spare` (nil when none).
-    private let denseLayers: DenseKVStorage?
+    private var denseLayers: DenseKVStorage?
     /// Per quantized (layer, KV head), index `(layer - spare) * kvHeads + head`:
     /// packed codes (`capacity × codeBytes`) and fp16 (scale, min) pairs.
     private var keyCodes: [UnsafeMutablePointer<UInt8>] = []
@@ -119,5 +119,22 @@ public final class QuantKVStorage: KVStorage, @unchecked Sendable {
 
     public func dense(layer: Int, kvHead: Int) -> (keys: UnsafePointer<Float>, values: UnsafePointer<Float>)? {
         layer < spare ? denseLayers!.dense(layer: layer, kvHead: kvHead) : nil
+    }
+
+    /// Copies the packed rows and parameters written so far (and the spared f32 layers).
+    public func fork() throws -> KVStorage {
+        let copy = QuantKVStorage(layers: layers, kvHeads: kvHeads, headDim: headDim, bits: quantizer.bits,
+                                  group: quantizer.group, spare: spare, capacity: capacity)
+        if let dense = denseLayers { copy.denseLayers = try dense.fork() as? DenseKVStorage }
+        let rows = min(written, capacity)
+        let cb = quantizer.codeBytes, pc = quantizer.parameterCount
+        for i in keyCodes.indices {
+            copy.keyCodes[i].update(from: keyCodes[i], count: rows * cb)
+            copy.valueCodes[i].update(from: valueCodes[i], count: rows * cb)
+            copy.keyParameters[i].update(from: keyParameters[i], count: rows * pc)
+            copy.valueParameters[i].update(from: valueParameters[i], count: rows * pc)
+        }
+        copy.written = written
+        return copy
     }
 }

@@ -53,3 +53,15 @@ public final class QuantMethod: KVMethod {
         func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection) {}
     }
 }
+
+extension QuantMethod.QuantPolicy {
+    /// The packed rows live in the storage (forked with the sequence); the policy keeps none.
+    func fork() -> KVPolicy { QuantMethod.QuantPolicy(method: method) }
+}
+
+extension QuantMethod {
+    public static var examples: PolicyExamples {
+        .noBudget(["quant:bits=4", "quant:bits=2,group=32", "quant:bits=8,spare=0"], unbounded: nil,
+                  reason: "reads every row, each stored lossily: no setting equals full")
+    }
+}

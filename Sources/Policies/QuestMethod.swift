@@ -57,7 +57,11 @@ final class QuestPolicy: KVPolicy {
     private var chosen: [Int32] = []
     private var topK = TopK()
 
+    /// Kept for `fork`.
+    private let config: LlamaConfig
+
     init(config: LlamaConfig, page: Int, budget: TokenBudget, firstManagedLayer: Int) {
+        self.config = config
         self.page = page
         self.budget = budget
         self.firstManagedLayer = firstManagedLayer
@@ -144,5 +148,25 @@ final class QuestPolicy: KVPolicy {
         var s = acc.sum()
         while c < d { s += Swift.max(q[c] * mn[c], q[c] * mx[c]); c += 1 }
         return s
+    }
+}
+
+extension QuestPolicy {
+    /// Copies every page's key bounds (the scratch buffers start empty).
+    func fork() -> KVPolicy {
+        let copy = QuestPolicy(config: config, page: page, budget: budget, firstManagedLayer: firstManagedLayer)
+        copy.pageMin = pageMin
+        copy.pageMax = pageMax
+        return copy
+    }
+}
+
+extension QuestMethod {
+    public static var examples: PolicyExamples {
+        // The current page's earlier rows are read even past the budget.
+        .budgeted([
+            .init("quest:page=4,budget=0.25") { max(PolicyExamples.ceilFraction(0.25, $0), $0 % 4) },
+            .init("quest:page=3,budget=0.4,spare=0") { max(PolicyExamples.ceilFraction(0.4, $0), $0 % 3) },
+        ], unbounded: "quest:budget=1")
     }
 }

@@ -61,3 +61,17 @@ final class StreamingPolicy: KVPolicy {
         for h in 0..<kvHeads { selection.positions[h] = list }
     }
 }
+
+extension StreamingPolicy {
+    /// Stateless: the window depends on the position only.
+    func fork() -> KVPolicy { StreamingPolicy(sinks: sinks, recent: recent, kvHeads: kvHeads, firstManagedLayer: firstManagedLayer) }
+}
+
+extension StreamingMethod {
+    public static var examples: PolicyExamples {
+        .budgeted([
+            .init("streaming:sinks=2,recent-tokens=5") { min($0, 7) },
+            .init("streaming:recent=0.25,spare=0") { 4 + PolicyExamples.ceilFraction(0.25, $0) },
+        ], unbounded: "streaming:recent=1")
+    }
+}

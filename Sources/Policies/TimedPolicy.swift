@@ -31,4 +31,11 @@ public final class TimedPolicy: ForwardingPolicy {
         timed { super.observeAttention(layer: layer, position: position, kvHead: kvHead, positions: positions,
                                        weights: weights, stride: stride) }
     }
+
+    /// A timer for the copy, starting from the time measured so far.
+    public override func fork() -> KVPolicy {
+        let copy = TimedPolicy(inner.fork())
+        copy.seconds = seconds
+        return copy
+    }
 }

@@ -13,6 +13,7 @@ final class FewShotScoringTests: XCTestCase {
         func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection) {
             for h in selection.positions.indices { selection.positions[h] = [] }
         }
+        func fork() -> KVPolicy { OwnTokenOnly() }
     }
 
     private func assertClose(_ a: FewShotResult, _ b: FewShotResult, _ tolerance: Double, _ what: String) {
@@ -40,7 +41,7 @@ final class FewShotScoringTests: XCTestCase {
             let again = try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task, maxBatchTokens: 4096)
             XCTAssertEqual(again.records, base.records, "\(name): bit-identical rerun")
             let single = try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task, maxBatchTokens: 1)
-            XCTAssertEqual(single.forwardCalls, 3, "one item per call")
+            XCTAssertEqual(single.forwardCalls, 6, "one item per round: its shared prefix, then its choices' rest")
             assertClose(single, base, 1e-3, "\(name): one item per forward")
         }
     }
@@ -57,7 +58,11 @@ final class FewShotScoringTests: XCTestCase {
         var made = 0
         let blind = try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task,
                                          makePolicy: { made += 1; return OwnTokenOnly() })
-        XCTAssertEqual(made, 4, "one policy per choice sequence")
+        XCTAssertEqual(made, 2, "one policy per item, forked for its choices")
+        made = 0
+        _ = try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task,
+                                 makePolicy: { made += 1; return OwnTokenOnly() }, sharePrefix: false)
+        XCTAssertEqual(made, 4, "from scratch: one policy per choice sequence")
         let shift = zip(blind.records, full.records).map { abs($0.loglikelihoods[0] - $1.loglikelihoods[0]) }.max()!
         XCTAssertGreaterThan(shift, 1, "a policy that reads nothing must change the scores")
 
@@ -66,5 +71,31 @@ final class FewShotScoringTests: XCTestCase {
                                         makePolicy: { OwnTokenOnly() }, policyStart: 100_000)
         assertClose(late, full, 1e-4, "policyStart past the end")
         XCTAssertThrowsError(try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task, policyStart: -1))
+    }
+
+    /// Scoring each item's shared prefix once and forking it per choice gives, bit for bit,
+    /// the scores of each choice from scratch, under every registered method (one example
+    /// spec each; batch-invariant products so that batching cannot change a bit). COPA and
+    /// OpenBookQA share the whole context; WinoGrande's contexts part at the blank.
+    func testSharedPrefixEqualsFromScratchForEveryMethod() throws {
+        try RealAssets.releaseOnly()
+        let (model, tokenizer) = try RealAssets.model()
+        model.batchInvariant = true
+        defer { model.batchInvariant = false }
+        let calibration = MethodContext(calibrationTokens: { (0..<512).map { 100 + ($0 * 7919) % 20000 } })
+        let tasks = [try RealAssets.task("copa", limit: 2), try RealAssets.task("openbookqa", limit: 1),
+                     try RealAssets.task("winogrande", limit: 1)]
+        for type in PolicyRegistry.methods {
+            guard let spec = type.examples.specs.first else { XCTFail("method \(type.name) declares no examples"); continue }
+            let method = try PolicyRegistry.make(spec, model: model, context: calibration)
+            for task in tasks {
+                let scratch = try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task,
+                                                   makePolicy: { method.makePolicy() }, sharePrefix: false)
+                let shared = try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task,
+                                                  makePolicy: { method.makePolicy() })
+                XCTAssertEqual(shared.records, scratch.records, "\(spec) on \(task.name): shared prefix differs from scratch")
+                XCTAssertLessThan(shared.tokensProcessed, scratch.tokensProcessed, "\(task.name): nothing shared")
+            }
+        }
     }
 }

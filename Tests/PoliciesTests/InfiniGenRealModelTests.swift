@@ -204,6 +204,12 @@ final class InfiniGenRealModelTests: XCTestCase {
         var name: String { inner.name }
         var firstManagedLayer: Int { inner.firstManagedLayer }
         var firstObservedLayer: Int { inner.firstObservedLayer }
+        func fork() -> KVPolicy {
+            let copy = Checker(inner.fork() as! InfiniGenPolicy, kvHeads: kvHeads)
+            copy.failures = failures
+            copy.selections = selections
+            return copy
+        }
         func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>) {
             inner.observeInput(layer: layer, position: position, input: input)
         }

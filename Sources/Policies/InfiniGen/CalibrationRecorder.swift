@@ -16,7 +16,11 @@ final class CalibrationRecorder: KVPolicy {
     /// Per layer: tokens × kvDim.
     let keys: [FloatBuffer]
 
+    /// Kept for `fork`.
+    private let config: LlamaConfig
+
     init(config: LlamaConfig, tokens: Int) {
+        self.config = config
         self.tokens = tokens
         hidden = config.hiddenSize
         kvDim = config.kvDim
@@ -35,4 +39,16 @@ final class CalibrationRecorder: KVPolicy {
     }
 
     func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection) {}
+}
+
+extension CalibrationRecorder {
+    /// Copies what was recorded so far.
+    func fork() -> KVPolicy {
+        let copy = CalibrationRecorder(config: config, tokens: tokens)
+        for l in inputs.indices {
+            copy.inputs[l].pointer.update(from: inputs[l].pointer, count: tokens * hidden)
+            copy.keys[l].pointer.update(from: keys[l].pointer, count: tokens * kvDim)
+        }
+        return copy
+    }
 }

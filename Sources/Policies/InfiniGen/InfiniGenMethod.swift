@@ -33,3 +33,15 @@ public final class InfiniGenMethod: KVMethod {
 
     public func makePolicy() -> KVPolicy { InfiniGenPolicy(model: model, plan: plan) }
 }
+
+extension InfiniGenMethod {
+    public static var examples: PolicyExamples {
+        // The cap is ⌊budget · t⌋ of the t earlier positions, and max-kv per KV head.
+        .budgeted([
+            .init("infinigen:alpha=2,max-kv=5") { min($0, 5) },
+            .init("infinigen:alpha=4,budget=0.25,count=per-head") { Int(0.25 * Double($0)) },
+            .init("infinigen:alpha=3,budget=0.3,pool=0.5,eviction=lru,spare=1") { Int(0.3 * Double($0)) },
+            .init("infinigen:alpha=3,budget=0.3,pool=0.6,eviction=counter,skew=false") { Int(0.3 * Double($0)) },
+        ], unbounded: "infinigen:alpha=100,budget=0")
+    }
+}

@@ -244,3 +244,25 @@ public final class InfiniGenPolicy: KVPolicy {
         return chosen.map { positions[Int($0)] }
     }
 }
+
+extension InfiniGenPolicy {
+    /// Deep copy of the sequence's state: partial key caches, speculated partial queries,
+    /// inputs still waiting for projection, host pools (with their fetch history) and the
+    /// statistics so far. The plan (shared by every sequence of the method) is not copied.
+    public func fork() -> KVPolicy {
+        let copy = InfiniGenPolicy(model: model, plan: plan)
+        copy.pending = pending.mapValues { p in
+            let q = PendingInputs()
+            q.positions = p.positions
+            q.rows = p.rows
+            return q
+        }
+        copy.partialQueries = partialQueries.mapValues { $0.copy() }
+        copy.partialKeys = partialKeys.map { $0?.copy() }
+        copy.pools = pools
+        copy.steps = steps
+        copy.latest = latest
+        copy.totals = totals
+        return copy
+    }
+}

@@ -26,3 +26,12 @@ final class RowBuffer {
 
     @inline(__always) func row(_ i: Int) -> UnsafeMutablePointer<Float> { storage.pointer + i * width }
 }
+
+extension RowBuffer {
+    /// An independent copy with the same rows (for forking a sequence's policy).
+    func copy() -> RowBuffer {
+        let c = RowBuffer(width: width, capacity: capacity)
+        c.storage.pointer.update(from: storage.pointer, count: capacity * width)
+        return c
+    }
+}
