@@ -55,4 +55,4 @@ enum EngineInputs {
 
 /// Bumped when the engine's numbers change (kernels, attention, policies' shared code):
 /// old cache entries stop matching.
-public let engineVersion = "engine-1"
+public let engineVersion = "engine-2"
