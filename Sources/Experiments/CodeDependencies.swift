@@ -35,6 +35,6 @@ public struct CodeDependencies: Sendable, Equatable {
     /// the engine's policies.
     public static let modeledSpeed = CodeDependencies(
         modules: .only(["Offload", "Report"]),
-        specFiles: .allExcept(["AccuracySupport", "Engine", "FewShotSupport", "Fig", "Motivation", "OffloadRun",
+        specFiles: .allExcept(["AccuracySupport", "ArtifactRuns", "Engine", "FewShotSupport", "Fig", "Motivation", "OffloadRun",
                                "PolicyQuality", "SpeculationQuality", "SpeedFig17", "SpeedSpeculationCounts", "Table2"]))
 }

@@ -67,6 +67,9 @@ extension LlamaModel {
         /// Per KV head: positions read (the query's own last), filled when the policy wants
         /// attention weights or the head reads a selection.
         var positions: [[Int32]]
+        /// Per KV head: nil (every query head of the group reads all of `positions[h]`), or
+        /// per query head the indices into `positions[h]` it reads (the query's own last).
+        var heads: [[[Int32]]?]
         var weights: [FloatBuffer?]
         init(sequence: SequenceState, row: Int, position: Int, managed: Bool, kvHeads: Int) {
             self.sequence = sequence
@@ -74,6 +77,7 @@ extension LlamaModel {
             self.position = position
             self.managed = managed
             positions = Array(repeating: [], count: kvHeads)
+            heads = Array(repeating: nil, count: kvHeads)
             weights = Array(repeating: nil, count: kvHeads)
         }
     }
@@ -101,6 +105,10 @@ extension LlamaModel {
         }
         for h in 0..<c.kvHeads {
             if managed, var list = selection.positions[h] {
+                if let lists = selection.perHead[h] {
+                    precondition(lists.count == c.groupSize, "a per-head selection needs one list per query head of the group")
+                    task.heads[h] = lists.map { Self.indices(of: $0, in: list, own: list.count) }
+                }
                 list.append(Int32(pos))
                 task.positions[h] = list
             } else if wantsWeights || seq.storage.dense(layer: l, kvHead: h) == nil {
@@ -111,6 +119,21 @@ extension LlamaModel {
         // Only now: choosing the next layer's rows reuses the ahead selection read above.
         if ch.count == 1 { selectAhead(layer: l + 1, sequence: seq, position: pos) }
         return task
+    }
+
+    /// Where each of `subset`'s positions sits in `union` (both ascending), then `own`
+    /// (the query's own row, last in the gathered rows).
+    static func indices(of subset: [Int32], in union: [Int32], own: Int) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(subset.count + 1)
+        var u = 0
+        for p in subset {
+            while u < union.count && union[u] < p { u += 1 }
+            precondition(u < union.count && union[u] == p, "a query head's positions must be ascending and in the KV head's union")
+            out.append(Int32(u))
+        }
+        out.append(Int32(own))
+        return out
     }
 
     /// Decode with prefetching storage: choose layer `l`'s rows while layer l-1 runs (for
@@ -177,10 +200,26 @@ extension LlamaModel {
                     let head = h * G + j
                     let qh = q.pointer + task.row * c.qDim + head * d
                     let p = probs + j * n
-                    for t in 0..<n { p[t] = Kernels.dot(keys + t * d, qh, d) * scale }
-                    Kernels.softmax(p, n)
                     let o = out.pointer + task.row * c.qDim + head * d
                     o.update(repeating: 0, count: d)
+                    if let rows = task.heads[h]?[j] {
+                        // This query head reads only its own rows of the gathered union;
+                        // its weight on the others is 0.
+                        let m = rows.count
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: m) { w in
+                            let wp = w.baseAddress!
+                            for (i, r) in rows.enumerated() { wp[i] = Kernels.dot(keys + Int(r) * d, qh, d) * scale }
+                            Kernels.softmax(wp, m)
+                            p.update(repeating: 0, count: n)
+                            for (i, r) in rows.enumerated() {
+                                p[Int(r)] = wp[i]
+                                Kernels.axpy(wp[i], values + Int(r) * d, o, d)
+                            }
+                        }
+                        continue
+                    }
+                    for t in 0..<n { p[t] = Kernels.dot(keys + t * d, qh, d) * scale }
+                    Kernels.softmax(p, n)
                     for t in 0..<n { Kernels.axpy(p[t], values + t * d, o, d) }
                 }
             }
@@ -188,11 +227,11 @@ extension LlamaModel {
         if let probe = task.sequence.probe, task.position >= task.sequence.policyStart {
             // Measured when the policy chose rows, or stores the cache its own way (a
             // quantized cache reads every row yet changes the output).
-            let chose = task.positions[h].count < task.position + 1
+            let chose = task.positions[h].count < task.position + 1 || task.heads[h] != nil
             let ownStorage = task.sequence.storage.dense(layer: l, kvHead: h) == nil
             if task.managed && !task.positions[h].isEmpty && (chose || ownStorage) {
                 task.positions[h].withUnsafeBufferPointer {
-                    probe.measure(layer: l, kvHead: h, position: task.position, read: $0,
+                    probe.measure(layer: l, kvHead: h, position: task.position, read: $0, heads: task.heads[h],
                                   queries: q.pointer + task.row * c.qDim + h * G * d,
                                   outputs: out.pointer + task.row * c.qDim + h * G * d)
                 }

@@ -24,18 +24,22 @@ public final class AttentionProbe: @unchecked Sendable {
     func recordFull(layer: Int, kvHead: Int, position: Int, managed: Bool) {
         recorder.add(AttentionRecord(position: position, layer: layer, kvHead: kvHead, managed: managed,
                                      rowsRead: position, rowsAvailable: position,
-                                     linkBytes: transfer.bytes(rowsRead: position, headDim: config.headDim),
-                                     recall: 1, mass: 1, cosine: 1))
+                                     linkBytes: KVLedger.linkBytes(rows: position, managed: managed, transfer: transfer,
+                                                                   headDim: config.headDim),
+                                     recall: 1, mass: 1, cosine: 1, queryHeadRowsRead: Double(position)))
     }
 
     /// A row that read `read` (own position last) and produced `outputs` (the group's heads).
-    func measure(layer: Int, kvHead h: Int, position t: Int, read: UnsafeBufferPointer<Int32>,
+    /// `heads`: per query head, the indices into `read` it attended over (nil: all of
+    /// `read`). Rows and bytes count the union `read` (what the link moves); recall, mass
+    /// and cosine are each query head's over its own rows.
+    func measure(layer: Int, kvHead h: Int, position t: Int, read: UnsafeBufferPointer<Int32>, heads: [[Int32]]? = nil,
                  queries: UnsafePointer<Float>, outputs: UnsafePointer<Float>) {
         let d = config.headDim, G = config.groupSize, n = t + 1
         let scale = 1 / Float(d).squareRoot()
         let (keys, values) = mirror.dense(layer: layer, kvHead: h)!
-        let k = read.count - 1
-        var recall = 0.0, mass = 0.0, cosine = 0.0
+        let union = read.count - 1
+        var recall = 0.0, mass = 0.0, cosine = 0.0, headRows = 0.0
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n + d) { scratch in
             let p = scratch.baseAddress!, sorted = p + n, full = sorted + n
             for j in 0..<G {
@@ -47,8 +51,12 @@ public final class AttentionProbe: @unchecked Sendable {
                 let o = outputs + j * d
                 let denominator = (Kernels.dot(o, o, d) * Kernels.dot(full, full, d)).squareRoot()
                 cosine += denominator > 0 ? Double(Kernels.dot(o, full, d) / denominator) : 1
+                // This head's own rows: all of `read`, or its subset (own position last).
+                let own: [Int32] = heads.map { $0[j].map { read[Int($0)] } } ?? Array(read)
+                let k = own.count - 1
+                headRows += Double(k)
                 var m = 0.0
-                for i in read { m += Double(p[Int(i)]) }
+                for i in own { m += Double(p[Int(i)]) }
                 mass += m
                 if k == 0 || k >= t {
                     recall += 1
@@ -56,13 +64,14 @@ public final class AttentionProbe: @unchecked Sendable {
                     sorted.update(from: p, count: t)
                     let threshold = Kernels.kthLargest(sorted, t, k)
                     var hits = 0
-                    for i in read.dropLast() where p[Int(i)] >= threshold { hits += 1 }
+                    for i in own.dropLast() where p[Int(i)] >= threshold { hits += 1 }
                     recall += Double(min(hits, k)) / Double(k)
                 }
             }
         }
-        recorder.add(AttentionRecord(position: t, layer: layer, kvHead: h, managed: true, rowsRead: k, rowsAvailable: t,
-                                     linkBytes: transfer.bytes(rowsRead: k, headDim: d),
-                                     recall: recall / Double(G), mass: mass / Double(G), cosine: cosine / Double(G)))
+        recorder.add(AttentionRecord(position: t, layer: layer, kvHead: h, managed: true, rowsRead: union, rowsAvailable: t,
+                                     linkBytes: KVLedger.linkBytes(rows: union, managed: true, transfer: transfer, headDim: d),
+                                     recall: recall / Double(G), mass: mass / Double(G), cosine: cosine / Double(G),
+                                     queryHeadRowsRead: headRows / Double(G)))
     }
 }

@@ -2,15 +2,57 @@ import Numerics
 
 /// Which cached positions each KV head of one layer reads for one query position.
 /// Reused across calls to avoid allocation on the decode path.
+///
+/// Grouped-query attention: a KV head serves `groupSize` query heads. A policy gives
+/// either one list per KV head (every query head of the group reads it) or, through
+/// `setPerHead`, one list per query head; then `positions[h]` is the union of the
+/// group's lists — what the link moves and what the engine gathers once — and each query
+/// head attends over exactly its own rows.
 public final class Selection {
     /// `nil` for a head means "every position before the query"; otherwise the positions
-    /// (each < query position, no duplicates) it reads. The query's own token is always
-    /// read in addition.
+    /// (each < query position, no duplicates, ascending) it reads. The query's own token
+    /// is always read in addition. With per-query-head lists: their union.
     public var positions: [[Int32]?]
+    /// Per KV head: `nil` (every query head reads `positions[h]`), or one list per query
+    /// head of the group (head `h * groupSize + j` reads `perHead[h]![j]`), each a subset
+    /// of `positions[h]`, ascending.
+    public private(set) var perHead: [[[Int32]]?]
 
-    public init(kvHeads: Int) { positions = Array(repeating: nil, count: kvHeads) }
+    public init(kvHeads: Int) {
+        positions = Array(repeating: nil, count: kvHeads)
+        perHead = Array(repeating: nil, count: kvHeads)
+    }
 
-    public func readAll() { for h in positions.indices { positions[h] = nil } }
+    public func readAll() {
+        for h in positions.indices {
+            positions[h] = nil
+            perHead[h] = nil
+        }
+    }
+
+    /// One list per query head of KV head `h`'s group (each ascending, distinct, below the
+    /// query position). Sets `positions[h]` to their union.
+    public func setPerHead(_ h: Int, _ lists: [[Int32]]) {
+        positions[h] = Self.union(lists)
+        perHead[h] = lists
+    }
+
+    /// Sets one list for the whole group of KV head `h` (clears per-head lists).
+    public func set(_ h: Int, _ list: [Int32]?) {
+        positions[h] = list
+        perHead[h] = nil
+    }
+
+    /// Sorted union of ascending lists.
+    public static func union(_ lists: [[Int32]]) -> [Int32] {
+        if lists.count == 1 { return lists[0] }
+        var all = lists.flatMap { $0 }
+        all.sort()
+        var out: [Int32] = []
+        out.reserveCapacity(all.count)
+        for p in all where out.last != p { out.append(p) }
+        return out
+    }
 }
 
 /// A KV-cache management method: decides, per layer and KV head, which cached positions
@@ -44,6 +86,10 @@ public protocol KVPolicy: AnyObject {
 
     /// What reading cached rows costs on the CPU-to-GPU link in an offloading system.
     var transfer: TransferCost { get }
+    /// Bytes the method keeps on the device per cached token (all layers and KV heads)
+    /// besides the rows the link brings: InfiniGen's partial key cache, Quest's page
+    /// bounds. Not link traffic; reported beside it (default 0).
+    var deviceBytesPerToken: Double { get }
 
     /// The attention input (after RMSNorm, `hiddenSize` values) of `layer` at `position`.
     func observeInput(layer: Int, position: Int, input: UnsafePointer<Float>)
@@ -54,7 +100,8 @@ public protocol KVPolicy: AnyObject {
     func select(layer: Int, position: Int, queries: UnsafePointer<Float>, selection: Selection)
     /// Attention weights of the query heads of `kvHead`'s group over `positions` (the read
     /// positions, the query's own last): row j (query head `kvHead * groupSize + j`) starts
-    /// at `weights + j * stride`.
+    /// at `weights + j * stride`. With per-query-head selections `positions` is the union
+    /// and a head's weight is 0 on the rows it did not read.
     func observeAttention(layer: Int, position: Int, kvHead: Int, positions: UnsafeBufferPointer<Int32>,
                           weights: UnsafePointer<Float>, stride: Int)
 
@@ -68,6 +115,7 @@ public extension KVPolicy {
     var firstManagedLayer: Int { 2 }
     var firstObservedLayer: Int { firstManagedLayer }
     var transfer: TransferCost { .rows(bytesPerRow: nil, extraBytesPerStep: 0) }
+    var deviceBytesPerToken: Double { 0 }
     var selectsAhead: Bool { false }
     var wantsAttentionWeights: Bool { false }
     func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage {

@@ -6,6 +6,8 @@ import Numerics
 /// working buffer while the engine computes on the other core — the CPU-side stand-in
 /// for an offloading system's host-to-device transfer. Attention reads only the working
 /// buffer (plus the query's own, just-written row).
+/// Under per-query-head selection (`Selection.setPerHead`) the rows prefetched and
+/// gathered for a KV head are the union of its query heads' rows, fetched once.
 ///
 /// It measures what the offload simulator predicts: time the engine waits for a
 /// prefetch (stall), time the prefetch thread spends copying, bytes copied, and rows

@@ -13,6 +13,7 @@ open class ForwardingPolicy: KVPolicy {
     open var wantsAttentionWeights: Bool { inner.wantsAttentionWeights }
     open var selectsAhead: Bool { inner.selectsAhead }
     open var transfer: TransferCost { inner.transfer }
+    open var deviceBytesPerToken: Double { inner.deviceBytesPerToken }
 
     open func makeStorage(config: LlamaConfig, capacity: Int) -> KVStorage {
         inner.makeStorage(config: config, capacity: capacity)

@@ -6,14 +6,17 @@ import Numerics
 /// logits, computed from the real queries and the real keys (its own copy, taken from
 /// `observeKeys`), and reads the best ones.
 ///
-/// Grouped-query attention: a token's rank is its logit summed over the query heads of
-/// the KV group (one selection serves the group).
+/// Grouped-query attention (`gqa`): a token's rank is its logit summed (`sum`, default)
+/// or maxed (`max`) over the query heads of the KV group, one selection serving the
+/// group; or (`per-head`) each query head takes its own best by its own logit and the KV
+/// head reads their union.
 /// - top-k (default): the `k` best cached tokens, or `budget` of the sequence (rounded
-///   down) when `k` is 0; ties go to the earlier position.
+///   up, `TokenBudget`) when `k` is 0; ties go to the earlier position.
 /// - top-p (`top-p` > 0; `budget` and `k` are then ignored): per query head, the softmax
 ///   over every cached token and the query's own; averaged over the group; the fewest
 ///   cached tokens, most probable first (ties: earlier), whose mass together with the
-///   query's own row reaches `top-p` (1: everything).
+///   query's own row reaches `top-p` (1: everything). `max` ranks by the group's largest
+///   probability instead of the mean; `per-head` runs each head's own nucleus.
 public final class OracleMethod: KVMethod {
     public static let name = "oracle"
     public static let summary = "exact top-k (default 0.2 of the sequence) or top-p by the true attention logits (upper bound for speculation)"
@@ -23,21 +26,26 @@ public final class OracleMethod: KVMethod {
         ParameterSpec("k", .integer(0...1_000_000), default: .integer(0), help: "tokens read (0: use 'budget')"),
         ParameterSpec("top-p", .real(0...1), default: .real(0),
                       help: "read the fewest tokens holding this much attention mass instead (0: off, use top-k)"),
+        GQASelection.parameter(default: .sum, why: "the summed logit is the group's joint attention score, the natural bound for one shared set (kept from the first version)"),
     ]
 
     let budget: TokenBudget
     let topP: Double
     let spare: Int
+    let gqa: GQASelection
     let config: LlamaConfig
 
     public init(model: LlamaModel, parameters: ParameterValues, context: MethodContext) throws {
         budget = TokenBudget(fraction: parameters.real("budget"), tokens: parameters.integer("k"))
         topP = parameters.real("top-p")
         spare = parameters.integer("spare")
+        gqa = GQASelection(parameters)
         config = model.config
     }
 
-    public func makePolicy() -> KVPolicy { OraclePolicy(config: config, budget: budget, topP: topP, firstManagedLayer: spare) }
+    public func makePolicy() -> KVPolicy {
+        OraclePolicy(config: config, budget: budget, topP: topP, firstManagedLayer: spare, gqa: gqa)
+    }
 }
 
 final class OraclePolicy: KVPolicy {
@@ -45,6 +53,7 @@ final class OraclePolicy: KVPolicy {
     let firstManagedLayer: Int
     private let budget: TokenBudget
     private let topP: Double
+    private let gqa: GQASelection
     private let kvHeads: Int
     private let groupSize: Int
     private let headDim: Int
@@ -59,10 +68,11 @@ final class OraclePolicy: KVPolicy {
     /// Kept for `fork`.
     private let config: LlamaConfig
 
-    init(config: LlamaConfig, budget: TokenBudget, topP: Double, firstManagedLayer: Int) {
+    init(config: LlamaConfig, budget: TokenBudget, topP: Double, firstManagedLayer: Int, gqa: GQASelection = .sum) {
         self.config = config
         self.budget = budget
         self.topP = topP
+        self.gqa = gqa
         self.firstManagedLayer = firstManagedLayer
         kvHeads = config.kvHeads
         groupSize = config.groupSize
@@ -84,20 +94,33 @@ final class OraclePolicy: KVPolicy {
         // top-p 1 is all of it (summed float probabilities may reach 1 a token early).
         if topP >= 1 || (topP <= 0 && count >= t) { selection.readAll(); return }
         for h in 0..<kvHeads {
-            let list = topP > 0 ? nucleus(layer: layer, kvHead: h, position: t, queries: queries)
-                                : best(count, layer: layer, kvHead: h, position: t, queries: queries)
-            selection.positions[h] = list.count == t ? nil : list
+            if gqa == .perHead {
+                let lists = (0..<groupSize).map { j in
+                    topP > 0 ? nucleus(layer: layer, kvHead: h, position: t, queries: queries, heads: j..<(j + 1))
+                             : best(count, layer: layer, kvHead: h, position: t, queries: queries, heads: j..<(j + 1))
+                }
+                if lists.allSatisfy({ $0.count == t }) { selection.set(h, nil) } else { selection.setPerHead(h, lists) }
+                continue
+            }
+            let list = topP > 0 ? nucleus(layer: layer, kvHead: h, position: t, queries: queries, heads: 0..<groupSize)
+                                : best(count, layer: layer, kvHead: h, position: t, queries: queries, heads: 0..<groupSize)
+            selection.set(h, list.count == t ? nil : list)
         }
     }
 
-    /// Top-k by the logits summed over the group's query heads.
-    private func best(_ count: Int, layer: Int, kvHead h: Int, position t: Int, queries: UnsafePointer<Float>) -> [Int32] {
+    /// Top-k by the logits of `heads` (indices within the group) summed, or maxed under
+    /// `gqa=max`.
+    private func best(_ count: Int, layer: Int, kvHead h: Int, position t: Int, queries: UnsafePointer<Float>,
+                      heads: Range<Int>) -> [Int32] {
         let d = headDim
         logits.removeAll(keepingCapacity: true)
         keys[layer * kvHeads + h].withUnsafeBufferPointer { kb in
             for p in 0..<t {
-                var s: Float = 0
-                for j in 0..<groupSize { s += Kernels.dot(queries + (h * groupSize + j) * d, kb.baseAddress! + p * d, d) }
+                var s: Float = gqa == .max ? -.infinity : 0
+                for j in heads {
+                    let x = Kernels.dot(queries + (h * groupSize + j) * d, kb.baseAddress! + p * d, d)
+                    s = gqa == .max ? max(s, x) : s + x
+                }
                 logits.append(s)
             }
         }
@@ -105,8 +128,10 @@ final class OraclePolicy: KVPolicy {
         return chosen
     }
 
-    /// Top-p by the group's mean attention probability (the query's own row counted first).
-    private func nucleus(layer: Int, kvHead h: Int, position t: Int, queries: UnsafePointer<Float>) -> [Int32] {
+    /// Top-p by the mean attention probability of `heads` (their max under `gqa=max`), the
+    /// query's own row counted first.
+    private func nucleus(layer: Int, kvHead h: Int, position t: Int, queries: UnsafePointer<Float>,
+                         heads: Range<Int>) -> [Int32] {
         let d = headDim, n = t + 1
         let scale = 1 / Float(d).squareRoot()
         probabilities.removeAll(keepingCapacity: true)
@@ -116,11 +141,15 @@ final class OraclePolicy: KVPolicy {
         keys[layer * kvHeads + h].withUnsafeBufferPointer { kb in
             logits.withUnsafeMutableBufferPointer { l in
                 probabilities.withUnsafeMutableBufferPointer { pr in
-                    for j in 0..<groupSize {
+                    for j in heads {
                         let q = queries + (h * groupSize + j) * d
                         for p in 0..<n { l[p] = Kernels.dot(q, kb.baseAddress! + p * d, d) * scale }
                         Kernels.softmax(l.baseAddress!, n)
-                        for p in 0..<n { pr[p] += l[p] / Float(groupSize) }
+                        if gqa == .max {
+                            for p in 0..<n { pr[p] = max(pr[p], l[p]) }
+                        } else {
+                            for p in 0..<n { pr[p] += l[p] / Float(heads.count) }
+                        }
                     }
                 }
             }
@@ -146,7 +175,7 @@ final class OraclePolicy: KVPolicy {
 extension OraclePolicy {
     /// Copies its key cache (the scratch buffers start empty).
     func fork() -> KVPolicy {
-        let copy = OraclePolicy(config: config, budget: budget, topP: topP, firstManagedLayer: firstManagedLayer)
+        let copy = OraclePolicy(config: config, budget: budget, topP: topP, firstManagedLayer: firstManagedLayer, gqa: gqa)
         copy.keys = keys
         return copy
     }

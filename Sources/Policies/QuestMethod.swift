@@ -6,9 +6,10 @@ import Model
 /// the best pages are read. Quest computes these scores with the real query on the
 /// device, so using `queries` here is the method itself, not an oracle.
 ///
-/// Grouped-query attention: a page's score is the sum of its bounds over the query heads
-/// of the KV group (an upper bound on the group's summed logits), since one selection
-/// serves the whole group.
+/// Grouped-query attention (`gqa`): a page's score is the sum of its bounds over the
+/// query heads of the KV group (`sum`, default: an upper bound on the group's summed
+/// logits) or their max (`max`), one selection serving the group; or (`per-head`) each
+/// query head takes its own top pages and the KV head reads their union.
 ///
 /// Budget: `budget` of the sequence (cached tokens, rounded up). The page holding the
 /// current token is always read (its rows before the query); then whole earlier pages by
@@ -20,32 +21,41 @@ public final class QuestMethod: KVMethod {
         ParameterSpec("page", .integer(1...4096), default: .integer(16), help: "tokens per page (Quest's default: 16)"),
         ParameterSpec("budget", .real(0.01...1), default: .real(0.2),
                       help: "tokens read as a fraction of the sequence, in whole pages (the current page always)"),
+        GQASelection.parameter(default: .sum, why: "the summed bound bounds the group's summed logits, the score of one shared set (kept from the first version)"),
     ]
 
     let page: Int
     let budget: TokenBudget
     let spare: Int
+    let gqa: GQASelection
     let config: LlamaConfig
 
     public init(model: LlamaModel, parameters: ParameterValues, context: MethodContext) throws {
         page = parameters.integer("page")
         budget = TokenBudget(fraction: parameters.real("budget"))
         spare = parameters.integer("spare")
+        gqa = GQASelection(parameters)
         config = model.config
     }
 
-    public func makePolicy() -> KVPolicy { QuestPolicy(config: config, page: page, budget: budget, firstManagedLayer: spare) }
+    public func makePolicy() -> KVPolicy {
+        QuestPolicy(config: config, page: page, budget: budget, firstManagedLayer: spare, gqa: gqa)
+    }
 }
 
 final class QuestPolicy: KVPolicy {
     let name = QuestMethod.name
     let firstManagedLayer: Int
-    /// Selected rows cross at fp16, and every step reads all pages' metadata (min and max,
-    /// headDim fp16 each: 4·headDim bytes a page). The seam has no per-cached-token term,
-    /// so the metadata is spread over the rows read: ⌈L/page⌉ pages against ≈ budget·L
-    /// rows is 4·headDim / (page · budget) bytes a row.
-    let transfer: TransferCost
+    /// Selected rows cross at fp16. The page metadata (min and max, headDim fp16 each) is
+    /// not link traffic: in Quest's design it lives on the device beside the cache and the
+    /// device scores pages from it every step; offloaded, it is what decides which pages
+    /// cross, so it stays resident (a page's 2 key-sized rows against its `page` K+V rows)
+    /// and is reported as device bytes (`deviceBytesPerToken`).
+    let transfer = TransferCost.rows(bytesPerRow: nil, extraBytesPerStep: 0)
+    /// min and max (fp16, headDim each) per page, per managed (layer, KV head).
+    let deviceBytesPerToken: Double
     private let page: Int
+    private let gqa: GQASelection
     private let budget: TokenBudget
     private let kvHeads: Int
     private let groupSize: Int
@@ -60,9 +70,10 @@ final class QuestPolicy: KVPolicy {
     /// Kept for `fork`.
     private let config: LlamaConfig
 
-    init(config: LlamaConfig, page: Int, budget: TokenBudget, firstManagedLayer: Int) {
+    init(config: LlamaConfig, page: Int, budget: TokenBudget, firstManagedLayer: Int, gqa: GQASelection = .sum) {
         self.config = config
         self.page = page
+        self.gqa = gqa
         self.budget = budget
         self.firstManagedLayer = firstManagedLayer
         kvHeads = config.kvHeads
@@ -70,8 +81,8 @@ final class QuestPolicy: KVPolicy {
         headDim = config.headDim
         pageMin = Array(repeating: [], count: config.layers * config.kvHeads)
         pageMax = Array(repeating: [], count: config.layers * config.kvHeads)
-        let d = Double(config.headDim)
-        transfer = .rows(bytesPerRow: 4 * d + 4 * d / (Double(page) * budget.fraction), extraBytesPerStep: 0)
+        let managed = Double(max(0, config.layers - firstManagedLayer) * config.kvHeads)
+        deviceBytesPerToken = managed * Double(4 * config.headDim) / Double(page)
     }
 
     func observeKeys(layer: Int, position: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
@@ -93,37 +104,51 @@ final class QuestPolicy: KVPolicy {
     }
 
     func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
-        let d = headDim, current = t / page, rowsInCurrent = t - current * page
+        let current = t / page, rowsInCurrent = t - current * page
         let allowed = budget.count(at: t)
         let extraPages = max(0, (allowed - rowsInCurrent) / page)
         guard extraPages < current else { selection.readAll(); return }
         for h in 0..<kvHeads {
-            let i = layer * kvHeads + h
-            pageScores.removeAll(keepingCapacity: true)
-            pageMin[i].withUnsafeBufferPointer { mn in
-                pageMax[i].withUnsafeBufferPointer { mx in
-                    for p in 0..<current {
-                        var s: Float = 0
-                        for j in 0..<groupSize {
-                            s += Self.bound(query: queries + (h * groupSize + j) * d,
-                                            min: mn.baseAddress! + p * d, max: mx.baseAddress! + p * d, count: d)
-                        }
-                        pageScores.append(s)
+            if gqa == .perHead {
+                selection.setPerHead(h, (0..<groupSize).map {
+                    pages(layer: layer, kvHead: h, heads: $0..<($0 + 1), position: t, queries: queries, extraPages: extraPages)
+                })
+            } else {
+                selection.set(h, pages(layer: layer, kvHead: h, heads: 0..<groupSize, position: t, queries: queries, extraPages: extraPages))
+            }
+        }
+    }
+
+    /// The rows of the `extraPages` best earlier pages by the bounds of `heads` (indices
+    /// within the group; summed, or maxed under `gqa=max`), then the current page's.
+    private func pages(layer: Int, kvHead h: Int, heads: Range<Int>, position t: Int, queries: UnsafePointer<Float>,
+                       extraPages: Int) -> [Int32] {
+        let d = headDim, current = t / page
+        let i = layer * kvHeads + h
+        pageScores.removeAll(keepingCapacity: true)
+        pageMin[i].withUnsafeBufferPointer { mn in
+            pageMax[i].withUnsafeBufferPointer { mx in
+                for p in 0..<current {
+                    var s: Float = gqa == .max ? -.infinity : 0
+                    for j in heads {
+                        let b = Self.bound(query: queries + (h * groupSize + j) * d, min: mn.baseAddress! + p * d, max: mx.baseAddress! + p * d, count: d)
+                        s = gqa == .max ? Swift.max(s, b) : s + b
                     }
+                    pageScores.append(s)
                 }
             }
-            pageScores.withUnsafeBufferPointer {
-                topK.select(extraPages, of: current, scores: $0.baseAddress!, into: &chosen)
-            }
-            var list: [Int32] = []
-            list.reserveCapacity(extraPages * page + rowsInCurrent)
-            for p in chosen {
-                let start = Int(p) * page
-                for r in start..<(start + page) { list.append(Int32(r)) }
-            }
-            for r in (current * page)..<t { list.append(Int32(r)) }
-            selection.positions[h] = list
         }
+        pageScores.withUnsafeBufferPointer {
+            topK.select(extraPages, of: current, scores: $0.baseAddress!, into: &chosen)
+        }
+        var list: [Int32] = []
+        list.reserveCapacity(extraPages * page + t - current * page)
+        for p in chosen {
+            let start = Int(p) * page
+            for r in start..<(start + page) { list.append(Int32(r)) }
+        }
+        for r in (current * page)..<t { list.append(Int32(r)) }
+        return list
     }
 
     /// Channel-wise (min, max) of one page's keys, for tests and traces.
@@ -154,7 +179,7 @@ final class QuestPolicy: KVPolicy {
 extension QuestPolicy {
     /// Copies every page's key bounds (the scratch buffers start empty).
     func fork() -> KVPolicy {
-        let copy = QuestPolicy(config: config, page: page, budget: budget, firstManagedLayer: firstManagedLayer)
+        let copy = QuestPolicy(config: config, page: page, budget: budget, firstManagedLayer: firstManagedLayer, gqa: gqa)
         copy.pageMin = pageMin
         copy.pageMax = pageMax
         return copy

@@ -20,9 +20,13 @@ public struct AttentionRecord: Codable, Sendable, Equatable {
     public var mass: Double
     /// Cosine similarity of the attention output to full attention's, averaged.
     public var cosine: Double
+    /// Cached rows each query head of the group attended over, averaged: `rowsRead` when
+    /// the group shares one selection, less when each query head reads its own subset of
+    /// the union (`rowsRead` and `linkBytes` count the union, what the link moves).
+    public var queryHeadRowsRead: Double
 
     public init(position: Int, layer: Int, kvHead: Int, managed: Bool, rowsRead: Int, rowsAvailable: Int,
-                linkBytes: Double, recall: Double, mass: Double, cosine: Double) {
+                linkBytes: Double, recall: Double, mass: Double, cosine: Double, queryHeadRowsRead: Double? = nil) {
         self.position = position
         self.layer = layer
         self.kvHead = kvHead
@@ -33,6 +37,7 @@ public struct AttentionRecord: Codable, Sendable, Equatable {
         self.recall = recall
         self.mass = mass
         self.cosine = cosine
+        self.queryHeadRowsRead = queryHeadRowsRead ?? Double(rowsRead)
     }
 }
 

@@ -12,6 +12,9 @@ public struct TraceSummary: Codable, Sendable {
         public var linkBytesPerToken: Double
         /// Mean rows read per KV head and position (the offload simulator's input).
         public var rowsRead: Double
+        /// Mean rows each query head attended over (below `rowsRead` under per-query-head
+        /// selection, where `rowsRead` is the union per KV head).
+        public var queryHeadRowsRead: Double
     }
 
     public var positions: Int
@@ -20,8 +23,11 @@ public struct TraceSummary: Codable, Sendable {
     public var recall: Double
     public var mass: Double
     public var cosine: Double
-    /// Rows read / rows available over every layer (spared layers included).
+    /// Rows read / rows available over every layer (spared layers included); the union
+    /// per KV head under per-query-head selection.
     public var readFraction: Double
+    /// The same share counted per query head (its own rows only).
+    public var queryHeadReadFraction: Double
     /// Link bytes per scored position, all layers and heads.
     public var linkBytesPerToken: Double
     public var meanKL: Double
@@ -41,7 +47,8 @@ public struct TraceSummary: Codable, Sendable {
                          recall: Self.mean(rs.map(\.recall)), mass: Self.mean(rs.map(\.mass)),
                          cosine: Self.mean(rs.map(\.cosine)),
                          linkBytesPerToken: rs.reduce(0) { $0 + $1.linkBytes } / Double(max(1, Set(rs.map(\.position)).count)),
-                         rowsRead: Self.mean(rs.map { Double($0.rowsRead) }))
+                         rowsRead: Self.mean(rs.map { Double($0.rowsRead) }),
+                         queryHeadRowsRead: Self.mean(rs.map(\.queryHeadRowsRead)))
         }
         let managed = attention.filter(\.managed)
         recall = Self.mean(managed.map(\.recall))
@@ -49,6 +56,7 @@ public struct TraceSummary: Codable, Sendable {
         cosine = Self.mean(managed.map(\.cosine))
         let available = attention.reduce(0) { $0 + $1.rowsAvailable }
         readFraction = available == 0 ? 1 : Double(attention.reduce(0) { $0 + $1.rowsRead }) / Double(available)
+        queryHeadReadFraction = available == 0 ? 1 : attention.reduce(0) { $0 + $1.queryHeadRowsRead } / Double(available)
         linkBytesPerToken = attention.reduce(0) { $0 + $1.linkBytes } / Double(max(1, positions))
         meanKL = Self.mean(tokens.map(\.kl))
         top1Agreement = Self.mean(tokens.map { $0.top1Agrees ? 1 : 0 })

@@ -35,7 +35,7 @@ final class AccuracySpecTests: XCTestCase {
         // policy-quality: the 20% budget per method.
         let pq = try policies(PolicyQualitySpec(), .default)
         XCTAssertTrue(pq["h2o"]!.contains("heavy=0.1,recent=0.1"))
-        XCTAssertTrue(pq["streaming"]!.contains("recent=0.2"))
+        XCTAssertTrue(pq["streaming"]!.contains("budget=0.2"))
         XCTAssertTrue(pq["quest"]!.contains("budget=0.2"))
         XCTAssertTrue(pq["oracle"]!.contains("budget=0.2"))
         XCTAssertTrue(pq["infinigen"]!.contains("alpha=5.0") && pq["infinigen"]!.contains("budget=0.2"))

@@ -46,8 +46,8 @@ final class EngineIntegrationTests: XCTestCase {
     /// engine's gather path (explicit lists instead of "read everything").
     func testWholeBudgetsReproduceFull() throws {
         let full = try full()
-        for spec in ["h2o:heavy=1,recent=1", "h2o:heavy-tokens=100,recent-tokens=0", "streaming:recent=1",
-                     "streaming:sinks=0,recent-tokens=64", "quest:budget=1,page=5", "oracle:budget=1",
+        for spec in ["h2o:heavy=1,recent=1", "h2o:heavy-tokens=100,recent-tokens=0", "streaming:budget=1",
+                     "streaming:sinks=0,budget-tokens=64", "quest:budget=1,page=5", "oracle:budget=1",
                      "oracle:k=100", "oracle:top-p=1"] {
             for explicit in [false, true] {
                 let policy = CheckingPolicy(try Run.policy(spec, model), explicit: explicit)
@@ -65,9 +65,9 @@ final class EngineIntegrationTests: XCTestCase {
         let full = try full()
         let ceil = { (f: Double, t: Int) in min(t, Int((f * Double(t + 1) - 1e-9).rounded(.up))) }
         let cases: [(String, (Int) -> Int)] = [
-            ("h2o:heavy=0.1,recent=0.1", { 2 * ceil(0.1, $0) }),
+            ("h2o:heavy=0.1,recent=0.1", { ceil(0.2, $0) }),
             ("h2o:heavy-tokens=3,recent-tokens=2", { min($0, 5) }),
-            ("streaming:sinks=2,recent=0.2", { min($0, 2 + ceil(0.2, $0)) }),
+            ("streaming:sinks=2,budget=0.2", { ceil(0.2, $0) }),
             ("quest:page=4,budget=0.25", { max(ceil(0.25, $0), $0 % 4) }),
             ("oracle:budget=0.2", { ceil(0.2, $0) }),
             ("oracle:k=3", { min($0, 3) }),
@@ -99,8 +99,8 @@ final class EngineIntegrationTests: XCTestCase {
     func testDecodeMatchesTeacherForced() throws {
         let V = model.config.vocabSize, prompt = 12
         try Run.batchInvariant(model) {
-            for spec in ["h2o:heavy=0.2,recent=0.1", "h2o:heavy-tokens=2,recent-tokens=2", "streaming:sinks=2,recent=0.2",
-                         "quest:page=4,budget=0.3", "oracle:budget=0.2", "oracle:top-p=0.7", "quant:bits=2", "quant:bits=1",
+            for spec in ["h2o:heavy=0.2,recent=0.1", "h2o:heavy-tokens=2,recent-tokens=2", "streaming:sinks=2,budget=0.2",
+                         "quest:page=4,budget=0.3", "oracle:budget=0.2", "oracle:budget=0.2,gqa=per-head", "h2o:heavy=0.2,recent=0.1,gqa=per-head", "quest:page=4,budget=0.3,gqa=per-head", "oracle:top-p=0.7", "quant:bits=2", "quant:bits=1",
                          "flexgen", "full"] {
                 let forced = try Run.teacherForced(model, Run.policy(spec, model), tokens, policyStart: prompt)
                 let decoded = try Run.decode(model, Run.policy(spec, model), tokens, prompt: prompt)

@@ -30,8 +30,8 @@ final class H2OTests: XCTestCase {
 
     func testEvictsLowestAccumulatedScoreAndNeverReadmits() {
         // heavy 2 tokens + recent 1 token.
-        let policy = H2OPolicy(config: config, heavy: TokenBudget(fraction: 0, tokens: 2),
-                               recent: TokenBudget(fraction: 0, tokens: 1), firstManagedLayer: 0)
+        let policy = H2OPolicy(config: config, budget: H2OBudget(heavy: 0, recent: 0, heavyTokens: 2, recentTokens: 1),
+                               firstManagedLayer: 0)
         // Weights are dyadic so that the sums below are exact.
         XCTAssertNil(step(policy, 0, managed: true, rows: [[1], [1]]))                              // s0 2
         XCTAssertNil(step(policy, 1, managed: true, rows: [[0.75, 0.25], [0.5, 0.5]]))              // 3.25, 0.75
@@ -58,8 +58,8 @@ final class H2OTests: XCTestCase {
     /// Decode mode: the prompt reads everything and only scores; the first managed
     /// position cuts the cache to the budget in one go.
     func testPromptIsCompressedAtTheFirstManagedPosition() {
-        let policy = H2OPolicy(config: config, heavy: TokenBudget(fraction: 0, tokens: 2),
-                               recent: TokenBudget(fraction: 0, tokens: 1), firstManagedLayer: 0)
+        let policy = H2OPolicy(config: config, budget: H2OBudget(heavy: 0, recent: 0, heavyTokens: 2, recentTokens: 1),
+                               firstManagedLayer: 0)
         step(policy, 0, managed: false, rows: [[1], [1]])
         step(policy, 1, managed: false, rows: [[0.5, 0.5], [0.5, 0.5]])
         step(policy, 2, managed: false, rows: [[0.125, 0.75, 0.125], [0.125, 0.75, 0.125]])
@@ -73,8 +73,7 @@ final class H2OTests: XCTestCase {
     /// Ratio budgets follow the sequence length (rounded up); what a smaller earlier budget
     /// evicted stays evicted.
     func testRatioBudgetsGrowWithTheSequence() {
-        let policy = H2OPolicy(config: config, heavy: TokenBudget(fraction: 0.25), recent: TokenBudget(fraction: 0.25),
-                               firstManagedLayer: 0)
+        let policy = H2OPolicy(config: config, budget: H2OBudget(heavy: 0.25, recent: 0.25), firstManagedLayer: 0)
         var sizes: [Int] = []
         for t in 0..<16 {
             policy.observeKeys(layer: 0, position: t, keys: zeros, values: zeros)
@@ -82,17 +81,20 @@ final class H2OTests: XCTestCase {
             zeros.withUnsafeBufferPointer { policy.select(layer: 0, position: t, queries: $0.baseAddress!, selection: selection) }
             let read = (selection.positions[0] ?? (0..<t).map { Int32($0) })
             sizes.append(read.count)
-            // Recent window: the last ceil(0.25 (t+1)) cached positions are all there.
-            let recent = min(t, Int((0.25 * Double(t + 1)).rounded(.up)))
+            // One budget ceil(0.5 (t+1)); the recent window is half of it, rounded down, and
+            // its cached positions are all there.
+            let recent = TokenBudget(fraction: 0.5).count(at: t) / 2
             for p in (t - recent)..<t { XCTAssertTrue(read.contains(Int32(p)), "t \(t) misses recent \(p)") }
             let all = read + [Int32(t)]
             let w = [Float](repeating: 1 / Float(all.count), count: all.count)
             all.withUnsafeBufferPointer { p in policy.observeAttention(layer: 0, position: t, kvHead: 0, positions: p, weights: w + w, stride: all.count) }
         }
-        // heavy = recent = ceil(0.25 (t+1)): 1 up to t = 3, 2 up to 7, 3 up to 11, then 4.
-        // When a budget grows the window takes its new slot at once, but a heavy slot fills
-        // only when a token leaves the window a step later (evicted tokens never return).
-        XCTAssertEqual(sizes, [0, 1, 2, 2, 3, 4, 4, 4, 5, 6, 6, 6, 7, 8, 8, 8])
+        // heavy + recent = ceil(0.5 (t+1)), rounded once. When the total grows by one the
+        // new slot goes to the heavy hitters while the window's share rounds down, and to
+        // the window when it rounds up; either way the kept set fills the whole budget at
+        // once (the previous step's window token stays).
+        XCTAssertEqual(sizes, [0, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8])
+        XCTAssertEqual(sizes, (0..<16).map { TokenBudget(fraction: 0.5).count(at: $0) })
     }
 
     func testWantsWeightsAndSparesLayers() throws {

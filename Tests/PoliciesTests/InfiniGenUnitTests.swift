@@ -62,7 +62,7 @@ final class InfiniGenUnitTests: XCTestCase {
 
     func testParametersParseAndCanonicalise() throws {
         XCTAssertEqual(try PolicyRegistry.canonical("infinigen"),
-                       "infinigen:ratio=0.2,columns=sum,skew=true,alpha=5.0,count=mean,budget=0.2,max-kv=0,pool=1.0,eviction=counter,spare=2")
+                       "infinigen:ratio=0.2,columns=sum,skew=true,alpha=5.0,count=mean,budget=0.2,max-kv=0,pool=1.0,eviction=counter,gqa=max,spare=2")
         let (_, values) = try PolicyRegistry.parse("infinigen:ratio=0.1,columns=union,skew=false,alpha=4,count=per-head,budget=0,max-kv=409,pool=0.8,eviction=lru,spare=3")
         let s = try InfiniGenSettings(values, layers: 30)
         XCTAssertEqual(s.ratio, 0.1)

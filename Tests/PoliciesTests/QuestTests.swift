@@ -95,9 +95,11 @@ final class QuestTests: XCTestCase {
         XCTAssertNil(selection.positions[0])
     }
 
-    func testTransferCountsPageMetadata() throws {
+    func testPageMetadataIsDeviceResident() throws {
         let policy = try Run.policy("quest:page=16,budget=0.2", Tiny.model())
-        // 4·64 bytes a row, plus 4·64 bytes of metadata per page spread over 0.2 · 16 rows.
-        XCTAssertEqual(policy.transfer, .rows(bytesPerRow: 256 + 256 / 3.2, extraBytesPerStep: 0))
+        // Rows cross at fp16; the page min/max (4·64 bytes a page) stay on the device:
+        // 2 managed layers x 2 KV heads x 256 / 16 bytes per cached token.
+        XCTAssertEqual(policy.transfer, .rows(bytesPerRow: nil, extraBytesPerStep: 0))
+        XCTAssertEqual(policy.deviceBytesPerToken, 2 * 2 * 256 / 16)
     }
 }

@@ -22,11 +22,11 @@ final class RegistryTests: XCTestCase {
             XCTAssertFalse(type.summary.isEmpty)
             for p in type.parameters { XCTAssertFalse(p.help.isEmpty, "\(name).\(p.name)") }
         }
-        XCTAssertEqual(try PolicyRegistry.canonical("h2o"), "h2o:heavy=0.1,recent=0.1,heavy-tokens=0,recent-tokens=0,spare=2")
+        XCTAssertEqual(try PolicyRegistry.canonical("h2o"), "h2o:heavy=0.1,recent=0.1,heavy-tokens=0,recent-tokens=0,gqa=sum,spare=2")
         XCTAssertEqual(try PolicyRegistry.canonical("quant"), "quant:bits=4,group=64,spare=2")
-        XCTAssertEqual(try PolicyRegistry.canonical("streaming"), "streaming:sinks=4,recent=0.2,recent-tokens=0,spare=2")
-        XCTAssertEqual(try PolicyRegistry.canonical("quest"), "quest:page=16,budget=0.2,spare=2")
-        XCTAssertEqual(try PolicyRegistry.canonical("oracle"), "oracle:budget=0.2,k=0,top-p=0.0,spare=2")
+        XCTAssertEqual(try PolicyRegistry.canonical("streaming"), "streaming:sinks=4,budget=0.2,budget-tokens=0,spare=2")
+        XCTAssertEqual(try PolicyRegistry.canonical("quest"), "quest:page=16,budget=0.2,gqa=sum,spare=2")
+        XCTAssertEqual(try PolicyRegistry.canonical("oracle"), "oracle:budget=0.2,k=0,top-p=0.0,gqa=sum,spare=2")
     }
 
     func testSpareSetsTheFirstManagedLayer() throws {

@@ -55,6 +55,9 @@ struct ComparisonOutcome: Sendable {
     var massP10 = Double.nan
     var cosineP10 = Double.nan
     var lowMassShare = Double.nan
+    /// What the method keeps on the device per cached token besides the rows it reads
+    /// (InfiniGen's partial key cache, Quest's page bounds), all layers: not link bytes.
+    var deviceBytesPerToken = 0.0
 
     /// The selecting layers' records (the spared ones read everything by definition).
     var selectingLayers: [TraceSummary.Layer] { summary.layers.filter(\.managed) }
@@ -96,6 +99,7 @@ enum AccuracyRuns {
             var outcome = ComparisonOutcome(policy: canonical, summary: recorder.summary(),
                                             positions: records.map(\.position), nll: records.map(\.nll),
                                             nllFull: records.map(\.nllFull), seconds: seconds)
+            outcome.deviceBytesPerToken = policy.deviceBytesPerToken
             let managed = recorder.attentionRecords.filter(\.managed)
             if !managed.isEmpty {
                 outcome.massP10 = percentile(managed.map(\.mass), 0.1)
@@ -146,9 +150,7 @@ enum AccuracyRuns {
         var share = 0.0
         for step in steps where step.position > 0 {
             let t = step.position
-            var cap = Int.max
-            if settings.maxKV > 0 { cap = min(cap, settings.maxKV) }
-            if settings.budget > 0 { cap = min(cap, Int(settings.budget * Double(t))) }
+            let cap = settings.cap(at: t)
             for l in step.layers {
                 n += 1
                 if Int(l.thresholdCount) > cap { bound += 1 }

@@ -264,8 +264,8 @@ struct ReadCounts: Sendable {
                 let n = Double(counts[0] + counts[1] - 1)          // positions fed
                 let triangle = n * (n - 1) / 2 * Double(config.layers * config.kvHeads)
                 c.spareRead += triangle
-                c.bytes += triangle * Double(4 * config.headDim)
-                c.fullBytes += triangle * Double(4 * config.headDim)
+                c.bytes += KVLedger.fullBytes(rows: Int(triangle), headDim: config.headDim)
+                c.fullBytes += KVLedger.fullBytes(rows: Int(triangle), headDim: config.headDim)
             }
         }
         return c
@@ -300,22 +300,23 @@ final class CountingPolicy: ForwardingPolicy {
 
     /// Called once per managed (layer, position) in teacher-forced runs (dense storage
     /// never selects ahead); the first managed layer also accounts for the spared ones.
+    /// Rows and bytes are the union per KV head (what the link moves) and priced by the
+    /// shared ledger (`KVLedger`), as the attention probe prices them.
     override func select(layer: Int, position t: Int, queries: UnsafePointer<Float>, selection: Selection) {
         super.select(layer: layer, position: t, queries: queries, selection: selection)
-        let fp16Row = Double(4 * headDim)
-        let cost: TransferCost = inner.transfer == .resident ? .rows(bytesPerRow: fp16Row, extraBytesPerStep: 0) : inner.transfer
+        let cost = inner.transfer
         for h in 0..<kvHeads {
             let n = selection.positions[h]?.count ?? t
             counts.managedRead += Double(n)
             counts.managedAvailable += Double(t)
-            counts.bytes += cost.bytes(rowsRead: n, headDim: headDim)
-            counts.fullBytes += Double(t) * fp16Row
+            counts.bytes += KVLedger.readBytes(rows: n, managed: true, transfer: cost, headDim: headDim)
+            counts.fullBytes += KVLedger.fullBytes(rows: t, headDim: headDim)
         }
         if layer == inner.firstManagedLayer {
-            let spared = Double(inner.firstManagedLayer * kvHeads * t)
-            counts.spareRead += spared
-            counts.bytes += spared * fp16Row
-            counts.fullBytes += spared * fp16Row
+            let spared = inner.firstManagedLayer * kvHeads * t
+            counts.spareRead += Double(spared)
+            counts.bytes += KVLedger.readBytes(rows: spared, managed: false, transfer: cost, headDim: headDim)
+            counts.fullBytes += KVLedger.fullBytes(rows: spared, headDim: headDim)
         }
     }
 }

@@ -48,7 +48,7 @@ public struct Fig11Spec: FewShotExperiment {
     static var allMethods: [String] {
         ["full"] + [0.5, 0.25, 0.125, 0.0625].map(h2o) + [8, 4, 2, 1].map(quant)
             + infinigenPoints.map { infinigen($0.alpha, $0.budget) }
-            + ["quest:budget=0.2", "streaming:recent=0.2", "oracle:budget=0.2", exactScoresMethod]
+            + ["quest:budget=0.2", "streaming:budget=0.2", "oracle:budget=0.2", exactScoresMethod]
     }
 
     public func configurations(profile: RunProfile) -> [Configuration] {

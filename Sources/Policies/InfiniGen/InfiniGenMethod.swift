@@ -36,12 +36,12 @@ public final class InfiniGenMethod: KVMethod {
 
 extension InfiniGenMethod {
     public static var examples: PolicyExamples {
-        // The cap is ⌊budget · t⌋ of the t earlier positions, and max-kv per KV head.
+        // The cap is the shared budget rounding (TokenBudget) of the t earlier positions, and max-kv per KV head.
         .budgeted([
             .init("infinigen:alpha=2,max-kv=5") { min($0, 5) },
-            .init("infinigen:alpha=4,budget=0.25,count=per-head") { Int(0.25 * Double($0)) },
-            .init("infinigen:alpha=3,budget=0.3,pool=0.5,eviction=lru,spare=1") { Int(0.3 * Double($0)) },
-            .init("infinigen:alpha=3,budget=0.3,pool=0.6,eviction=counter,skew=false") { Int(0.3 * Double($0)) },
+            .init("infinigen:alpha=4,budget=0.25,count=per-head") { PolicyExamples.ceilFraction(0.25, $0) },
+            .init("infinigen:alpha=3,budget=0.3,pool=0.5,eviction=lru,spare=1") { PolicyExamples.ceilFraction(0.3, $0) },
+            .init("infinigen:alpha=3,budget=0.3,pool=0.6,eviction=counter,skew=false") { PolicyExamples.ceilFraction(0.3, $0) },
         ], unbounded: "infinigen:alpha=100,budget=0")
     }
 }

@@ -11,9 +11,12 @@ import Numerics
 /// - At layer L, per query head, approximate logits s_j = q'·k'_j / √headDim over the
 ///   resident earlier positions; the count of s_j > max - alpha, averaged over heads
 ///   (`count=mean`) or over each KV group (`per-head`) and truncated, capped by `max-kv`
-///   and `budget`·t, is k; each KV head then fetches its k resident positions with the
-///   highest group score (the max over the group's query heads of s_j; ties to the lower
-///   position). The current token is always read besides.
+///   and `budget` of the sequence (`InfiniGenSettings.cap`), is k; each KV head then
+///   fetches its k resident positions with the highest group score (`gqa=max`: the max
+///   over the group's query heads of s_j; `sum`: their sum; ties to the lower position),
+///   or (`gqa=per-head`) each query head reads its own k best and the KV head fetches
+///   their union (`count=per-head` then gives each query head its own count). The
+///   current token is always read besides.
 /// - Layers below `spare` read everything; layer `spare` - 1 only feeds the speculation,
 ///   which is why the engine shows it to the policy (`firstObservedLayer`).
 ///
@@ -28,6 +31,13 @@ public final class InfiniGenPolicy: KVPolicy {
     /// the pool at its own layer's hooks.
     public var selectsAhead: Bool { plan.settings.pool >= 1 }
     public var transfer: TransferCost { .rows(bytesPerRow: nil, extraBytesPerStep: 0) }
+    /// The partial key cache lives on the device (docs 1.3): per cached token, each
+    /// managed (layer, KV head) keeps its d' skewed key columns at fp16. Not link traffic.
+    public var deviceBytesPerToken: Double {
+        var columns = 0
+        for l in spare..<c.layers { for g in 0..<c.kvHeads { columns += plan.width(layer: l, kvHead: g) } }
+        return Double(2 * columns)
+    }
 
     private let model: LlamaModel
     let plan: InfiniGenPlan
@@ -139,9 +149,7 @@ public final class InfiniGenPolicy: KVPolicy {
         }
 
         // k per KV head: truncated mean count, capped.
-        var cap = Int.max
-        if s.maxKV > 0 { cap = min(cap, s.maxKV) }
-        if s.budget > 0 { cap = min(cap, Int(s.budget * Double(t))) }
+        let cap = s.cap(at: t)
         let meanAll = Double(counts.reduce(0, +)) / Double(H)
         var selected: [Int] = [], residentCounts: [Int] = []
         for g in 0..<c.kvHeads {
@@ -151,18 +159,38 @@ public final class InfiniGenPolicy: KVPolicy {
             let residentCount = resident?.count ?? t
             let k = min(Int(groupMean), cap, residentCount)
             let chosen: [Int32]?
-            if k == residentCount && resident == nil {
-                chosen = nil                     // every earlier position: read in place
-            } else {
-                chosen = scores.withUnsafeBufferPointer { sp in
-                    Self.topPositions(sp.baseAddress! + g * G * t, groupSize: G, t: t, resident: resident, k: k)
+            if s.gqa == .perHead {
+                // Each query head its own k best; the KV head fetches the union.
+                let ks = (0..<G).map { j in
+                    s.count == .perHead ? min(counts[g * G + j], cap, residentCount) : k
                 }
+                if resident == nil && ks.allSatisfy({ $0 == residentCount }) {
+                    chosen = nil
+                    selection.set(g, nil)
+                } else {
+                    let lists = scores.withUnsafeBufferPointer { sp in
+                        (0..<G).map { j in
+                            Self.topPositions(sp.baseAddress! + (g * G + j) * t, groupSize: 1, t: t, resident: resident,
+                                              k: ks[j], gqa: .max)
+                        }
+                    }
+                    selection.setPerHead(g, lists)
+                    chosen = selection.positions[g]
+                }
+            } else {
+                if k == residentCount && resident == nil {
+                    chosen = nil                     // every earlier position: read in place
+                } else {
+                    chosen = scores.withUnsafeBufferPointer { sp in
+                        Self.topPositions(sp.baseAddress! + g * G * t, groupSize: G, t: t, resident: resident, k: k, gqa: s.gqa)
+                    }
+                }
+                selection.set(g, chosen)
             }
-            selection.positions[g] = chosen
             if pools[i].evicts {
                 if let chosen { pools[i].recordFetch(chosen, time: t) } else { pools[i].recordFetch(0..<t, time: t) }
             }
-            selected.append(k)
+            selected.append(chosen?.count ?? residentCount)
             residentCounts.append(residentCount)
         }
 
@@ -230,14 +258,17 @@ public final class InfiniGenPolicy: KVPolicy {
         return n
     }
 
-    /// The k candidates with the highest group score (max over the group's query heads),
-    /// ascending positions.
-    static func topPositions(_ scores: UnsafePointer<Float>, groupSize G: Int, t: Int, resident: [Int32]?, k: Int) -> [Int32] {
+    /// The k candidates with the highest group score (the max or the sum over the group's
+    /// query heads), ascending positions.
+    static func topPositions(_ scores: UnsafePointer<Float>, groupSize G: Int, t: Int, resident: [Int32]?, k: Int,
+                             gqa: GQASelection = .max) -> [Int32] {
         guard k > 0 else { return [] }
         let positions = resident ?? (0..<t).map { Int32($0) }
-        var group = [Float](repeating: -.infinity, count: positions.count)
+        var group = [Float](repeating: gqa == .sum ? 0 : -.infinity, count: positions.count)
         for (i, p) in positions.enumerated() {
-            for j in 0..<G { group[i] = max(group[i], scores[j * t + Int(p)]) }
+            for j in 0..<G {
+                group[i] = gqa == .sum ? group[i] + scores[j * t + Int(p)] : max(group[i], scores[j * t + Int(p)])
+            }
         }
         var topK = TopK(), chosen: [Int32] = []
         group.withUnsafeBufferPointer { topK.select(k, of: $0.count, scores: $0.baseAddress!, into: &chosen) }
