@@ -91,11 +91,12 @@ final class AccuracySpecTests: XCTestCase {
         var settings = try! InfiniGenSettings(PolicyRegistry.parse("infinigen:budget=0.5").values, layers: 30)
         settings.maxKV = 0
         var a = InfiniGenStepStats(position: 10)
-        a.layers = [InfiniGenLayerStep(layer: 2, thresholdCount: 6, selected: [5], resident: [10]),   // cap 5: binds
+        // cap ceil(0.5 · 11) = 6 (the shared budget rule): 7 binds.
+        a.layers = [InfiniGenLayerStep(layer: 2, thresholdCount: 7, selected: [6], resident: [10]),
                     InfiniGenLayerStep(layer: 3, thresholdCount: 2, selected: [2], resident: [10])]
         let (bound, share) = AccuracyRuns.capStatistics([InfiniGenStepStats(position: 0), a], settings: settings)
         XCTAssertEqual(bound, 0.5)
-        XCTAssertEqual(share, (0.6 + 0.2) / 2, accuracy: 1e-12)
+        XCTAssertEqual(share, (0.7 + 0.2) / 2, accuracy: 1e-12)
     }
 
     func testGoldenFilesLeaveOutTimesAndLongSeries() {

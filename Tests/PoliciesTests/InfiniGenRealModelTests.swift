@@ -230,7 +230,9 @@ final class InfiniGenRealModelTests: XCTestCase {
                 if list != Array(Set(list)).sorted() { failures.append("not ascending/distinct at \(layer) \(t)") }
                 if list.contains(where: { $0 >= t || !pool.isResident($0) }) { failures.append("evicted or future position at \(layer) \(t)") }
                 if list.count != stats.selected[g] { failures.append("stats disagree at \(layer) \(t)") }
-                if settings.budget > 0 && list.count > Int(settings.budget * Double(t)) { failures.append("budget exceeded at \(layer) \(t)") }
+                // The shared budget rule (TokenBudget): ceil(budget (t+1)), at most t.
+                let cap = min(t, Int((settings.budget * Double(t + 1) - 1e-9).rounded(.up)))
+                if settings.budget > 0 && list.count > cap { failures.append("budget exceeded at \(layer) \(t)") }
                 if settings.maxKV > 0 && list.count > settings.maxKV { failures.append("max-kv exceeded at \(layer) \(t)") }
                 if pool.resident.count > pool.capacity { failures.append("pool over capacity at \(layer) \(t)") }
             }
