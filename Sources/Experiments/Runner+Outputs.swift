@@ -95,8 +95,16 @@ extension Runner {
             let url = layout.json(spec.id)
             if FileManager.default.fileExists(atPath: url.path) {
                 let artifact = try ExperimentArtifact.load(url)
-                builder.sections.append(artifact.reportSection)
-                claims += artifact.claims
+                var section = artifact.reportSection
+                // Verdicts follow the current rules; numbers made by other code say so.
+                var found = PaperClaims.evaluate(experiment: spec.id, results: artifact.results)
+                if artifact.codeVersion != spec.codeVersion {
+                    section.runLine += " — **stale: computed by other code than this build's (\(spec.codeVersion)); "
+                        + "rerun `make reproduce`**"
+                    for i in found.indices { found[i].sample = "STALE (computed by earlier code). " + found[i].sample }
+                }
+                builder.sections.append(section)
+                claims += found
             } else {
                 builder.notRun.append((spec.id, spec.title))
             }
