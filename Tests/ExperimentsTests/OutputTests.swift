@@ -52,6 +52,23 @@ final class OutputTests: XCTestCase {
         XCTAssertFalse(both.contains("Not run yet"))
     }
 
+    /// `reproduce --report-only` on artifacts made by other code: the section and the
+    /// scoreboard say so instead of passing old numbers off as current.
+    func testReportMarksArtifactsOfOtherCodeAsStale() async throws {
+        let dir = try temporaryDirectory()
+        let registry = ExperimentRegistry()
+        let state = ToyState()
+        try registry.register(ToySpec(id: "toy", state: state))
+        try await makeRunner(registry, root: dir, only: ["toy"]).reproduce()
+        var report = try String(contentsOf: dir.appendingPathComponent("artifacts/REPORT.md"), encoding: .utf8)
+        XCTAssertFalse(report.contains("stale: computed by other code"))
+        state.codeVersion = "toy-2"
+        _ = try makeRunner(registry, root: dir, only: ["toy"]).writeReport()
+        report = try String(contentsOf: dir.appendingPathComponent("artifacts/REPORT.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("stale: computed by other code than this build's (toy-2)"))
+        XCTAssertEqual(state.runs, 4, "writing the report runs nothing")
+    }
+
     func testPlotIdsMustBelongToTheExperiment() async throws {
         struct BadPlot: ExperimentSpec {
             var id = "bad"
