@@ -3,6 +3,7 @@ import Foundation
 @testable import Model
 import Numerics
 import Policies
+import Tokenizer
 import XCTest
 
 /// A small random Llama for the artifact-protocol tests (its own builder until the shared
@@ -284,4 +285,81 @@ final class ArtifactEvaluatorTests: XCTestCase {
         let engine = try Perplexity.evaluate(model: model, tokens: text, context: text.count, stride: text.count)
         XCTAssertEqual(exp(full.nll().reduce(0, +) / Double(text.count - 1)), engine.perplexity, accuracy: 1e-3 * engine.perplexity)
     }
+}
+
+/// Few-shot scoring under the artifact protocol, and repeat runs of the real model's
+/// masked passes giving the same numbers bit for bit.
+final class ArtifactFewShotTests: XCTestCase {
+    private func task() throws -> FewShotTask {
+        let shots = "Question: Is water wet? Answer: yes\nQuestion: Is fire cold? Answer: no\n"
+        let items = try [
+            FewShotItem(id: 0, contexts: [shots + "Question: Is ice cold? Answer:", shots + "Question: Is ice cold? Answer:"],
+                        continuations: [" yes", " no"], gold: 0),
+            FewShotItem(id: 1, contexts: [shots + "Question: Is the sun dark? Answer:", shots + "Question: Is the sun dark? Answer:"],
+                        continuations: [" yes", " no"], gold: 1),
+        ]
+        return FewShotTask(name: "yesno", shots: 2, items: items, notes: "test")
+    }
+
+    private func realContext(_ tokenizer: BPETokenizer) -> ArtifactContext {
+        ArtifactContext(methodContext: MethodContext(calibrationTokens: {
+            try Corpus.tokens(Corpus.calibrationText, tokenizer: tokenizer, count: 256)
+        }), tokenizer: tokenizer)
+    }
+
+    func testEveryChoiceIsOneMaskedPassAndFullAgreesWithTheEngine() throws {
+        try RealAssets.releaseOnly()
+        let (model, tokenizer) = try RealAssets.model()
+        let task = try task(), context = realContext(tokenizer)
+        let ig = try ArtifactEvaluator(model: model, spec: "infinigen:budget=0.2,alpha=5", context: context)
+        let scored = try ArtifactFewShot.evaluate(evaluator: ig, tokenizer: tokenizer, task: task)
+        XCTAssertEqual(scored.passes.count, 4)
+        XCTAssertEqual(scored.result.forwardCalls, 4)
+        for (record, item) in zip(scored.result.records, task.evaluatedItems) {
+            for c in 0..<2 {
+                let direct = try ig.logLikelihood(context: tokenizer.encode(item.contexts[c]),
+                                                  continuation: tokenizer.encode(item.continuations[c]))
+                XCTAssertEqual(record.loglikelihoods[c], direct.logLikelihood)
+            }
+        }
+        XCTAssertEqual(scored.density, scored.passes.map(\.density).reduce(0, +) / 4, accuracy: 1e-12)
+        XCTAssertLessThan(scored.density, 1)
+        // The full cache under masks scores what the engine scores.
+        let full = try ArtifactFewShot.evaluate(evaluator: ArtifactEvaluator(model: model, spec: "full", context: context),
+                                                tokenizer: tokenizer, task: task)
+        let engine = try FewShot.evaluate(model: model, tokenizer: tokenizer, task: task)
+        for (a, b) in zip(full.result.records, engine.records) {
+            for (x, y) in zip(a.loglikelihoods, b.loglikelihoods) { XCTAssertEqual(x, y, accuracy: 1e-3) }
+        }
+        XCTAssertEqual(full.density, 1)
+    }
+
+    /// The policy-quality row `infinigen-ratio1` once came out different between two runs
+    /// of the artifact protocol on a loaded machine: every masked pass must be a function
+    /// of its inputs alone, whatever the other threads are doing.
+    func testRepeatRunsAreBitForBitEqualUnderLoad() throws {
+        try RealAssets.releaseOnly()
+        let (model, tokenizer) = try RealAssets.model()
+        let text = try Corpus.tokens("wiki", tokenizer: tokenizer, count: 384)
+        let context = realContext(tokenizer)
+        for spec in ["infinigen:budget=0.2,ratio=1", "infinigen:budget=0.2", "h2o:heavy=0.1,recent=0.1", "oracle:budget=0.2"] {
+            let first = try ArtifactEvaluator(model: model, spec: spec, context: context).forward(text)
+            // A busy thread beside the second run changes how the parallel loops are scheduled.
+            let stop = ManagedAtomicFlag()
+            let load = Thread { var x = 1.0; while !stop.isSet { x = x * 1.000001 + 1e-9 }; _ = x }
+            load.start()
+            let second = try ArtifactEvaluator(model: model, spec: spec, context: context).forward(text)
+            stop.set()
+            XCTAssertEqual(second.nll(), first.nll(), spec)
+            XCTAssertEqual(second.statistics, first.statistics, spec)
+        }
+    }
+}
+
+/// A flag one thread sets and another polls.
+private final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }

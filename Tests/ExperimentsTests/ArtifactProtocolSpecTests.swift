@@ -14,16 +14,32 @@ final class ArtifactProtocolSpecTests: XCTestCase {
                 let configs = spec.configurations(profile: profile)
                 let byProtocol = Dictionary(grouping: configs) { (try? $0.string("protocol")) ?? "none" }
                 XCTAssertEqual(Set(byProtocol.keys), ["decode", "artifact"], "\(spec.id) \(profile)")
-                func policies(_ p: String) -> Set<String> { Set(byProtocol[p]!.compactMap { try? $0.string("policy") }) }
+                // GQA modes are decode-only (the masks select per query head): compared without them.
+                func policies(_ p: String) -> Set<String> {
+                    Set(byProtocol[p]!.compactMap { try? $0.string("policy") }.map {
+                        $0.replacingOccurrences(of: ",gqa=[a-z-]+", with: "", options: .regularExpression)
+                    })
+                }
+                XCTAssertTrue(byProtocol["artifact"]!.allSatisfy { $0["gqa"] == nil && !((try? $0.string("policy")) ?? "").contains("gqa=") },
+                              "\(spec.id): a GQA mode under masks")
                 // Every artifact configuration is a decode configuration too, and runs under masks.
                 XCTAssertTrue(policies("artifact").isSubset(of: policies("decode")), "\(spec.id)")
                 for c in byProtocol["artifact"]! { XCTAssertNoThrow(try ArtifactMethod.parse(try c.string("policy")), "\(c)") }
             }
         }
-        // fig12 and table2: nothing left out under the artifact protocol.
-        for spec in [Fig12Spec(), Table2Spec()] as [any ExperimentSpec] {
-            let c = spec.configurations(profile: .default)
-            XCTAssertEqual(c.filter { $0["protocol"] == "artifact" }.count, c.filter { $0["protocol"] == "decode" }.count, spec.id)
+        // table2: nothing left out under the artifact protocol.
+        let t2 = Table2Spec().configurations(profile: .default)
+        XCTAssertEqual(t2.filter { $0["protocol"] == "artifact" }.count, t2.filter { $0["protocol"] == "decode" }.count)
+        // fig12: every method under masks; under decode InfiniGen and H2O once per GQA mode, the same modes for both.
+        let f12 = Fig12Spec().configurations(profile: .default)
+        XCTAssertEqual(f12.filter { $0["protocol"] == "artifact" }.count, 3)
+        for m in ["infinigen", "h2o"] {
+            let modes = f12.filter { $0["protocol"] == "decode" && $0["method"] == .string(m) }.compactMap { try? $0.string("gqa") }
+            XCTAssertEqual(modes, Fig12Spec.gqaModes, m)
+        }
+        for c in f12 where c["gqa"] != nil {
+            XCTAssertTrue(try c.string("policy").hasSuffix(",gqa=" + c.string("gqa")), "\(c)")
+            XCTAssertNoThrow(try PolicyRegistry.parse(try c.string("policy")))
         }
         // policy-quality: the methods the mask simulation does not cover stay decode-only.
         let pq = PolicyQualitySpec().configurations(profile: .quick).filter { $0["protocol"] == "artifact" }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Policies
 import Report
 @testable import Experiments
 
@@ -36,6 +37,31 @@ final class ClaimsScoreboardTests: XCTestCase {
         XCTAssertEqual(verdict("decode", "max"), .doesNotHold)     // 1 of 4 chunks
         XCTAssertEqual(verdict("decode", "per-head"), .partly)     // 3 of 4
         XCTAssertTrue(claims.allSatisfy { $0.sample.contains("4 chunks") && !$0.criterion.isEmpty })
+        // A verdict whose configurations name no GQA mode still says which selection it rests on.
+        let artifact = claims.first { $0.protocolName == "artifact" }!
+        XCTAssertTrue(artifact.criterion.contains("GQA: each query head selects its own rows"), artifact.criterion)
+        XCTAssertFalse(claims.first { $0.gqa == "max" }!.criterion.contains("GQA:"))
+        let defaults = PaperClaims.evaluate(experiment: "fig12", results: [
+            chunkResult("full", full), chunkResult("infinigen", full), chunkResult("h2o", full),
+        ])
+        XCTAssertTrue(defaults.allSatisfy { $0.criterion.contains("infinigen gqa=max; h2o, oracle, quest gqa=sum") },
+                      defaults.map(\.criterion).joined(separator: " | "))
+    }
+
+    /// The rules' list of GQA-selecting policies is the registry's.
+    func testGQAPolicyListMatchesTheRegistry() {
+        let selecting = Set(PolicyRegistry.methods.filter { $0.parameters.contains { $0.name == "gqa" } }.map { $0.name })
+        XCTAssertEqual(ClaimRules.gqaPolicies, selecting)
+        // A default-mode policy never joins a named mode's group; the full cache joins every group.
+        let results = [chunkResult("full", [10]), chunkResult("infinigen", [11]), chunkResult("infinigen", [12], gqa: "sum"),
+                       chunkResult("h2o", [13], gqa: "sum")]
+        let groups = ClaimRules.groups(results)
+        XCTAssertEqual(groups.map { $0.0.gqa }, [nil, "sum"])
+        func policies(_ g: String?) -> [String] {
+            groups.first { $0.0.gqa == g }!.1.compactMap { try? $0.configuration.string("policy") }
+        }
+        XCTAssertEqual(policies(nil), ["full", "infinigen"])
+        XCTAssertEqual(policies("sum"), ["full", "infinigen:gqa=sum", "h2o:gqa=sum"])
     }
 
     private func fewShot(_ method: String, correct: [Double], bytes: Double, task: String = "copa") -> ExperimentResult {

@@ -11,17 +11,20 @@ final class FewShotExpSpecTests: XCTestCase {
 
     func testEveryConfigurationIsOneTaskMethodPairWithAValidPolicy() throws {
         try forEachConfiguration(of: Self.specs) { spec, profile, c in
-            XCTAssertEqual(Set(c.parameters.keys), ["task", "method", "items", "shots"], "\(c)")
+            // Decode configurations carry no protocol key (they predate it); artifact ones name it.
+            let artifact = c["protocol"] == "artifact"
+            XCTAssertEqual(Set(c.parameters.keys), Set(["task", "method", "items", "shots"] + (artifact ? ["protocol"] : [])), "\(c)")
             XCTAssertTrue(["piqa", "openbookqa", "winogrande", "copa", "rte"].contains(try c.string("task")))
             XCTAssertEqual(try c.int("shots"), 5)
             let items = try c.int("items")
             switch profile {
             case .quick: XCTAssertTrue((1...3).contains(items), "quick runs stay tiny: \(c)")
-            case .default: XCTAssertEqual(items, FewShot5.defaultItems(try c.string("task")))
+            case .default: XCTAssertEqual(items, artifact ? FewShot5.artifactDefaultItems : FewShot5.defaultItems(try c.string("task")))
             case .full: XCTAssertEqual(items, 0, "full scores every item")
             }
             let method = try c.string("method")
             if method != "full" { XCTAssertNoThrow(try PolicyRegistry.parse(method), method) }
+            if artifact { XCTAssertTrue(AccuracyProtocol.artifactSupports(method), method) }
         }
     }
 
@@ -95,12 +98,25 @@ final class FewShotExpSpecTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(ig.double("relative_kv_size")), managed, accuracy: 1e-12)
         XCTAssertNil(ig.double("retain_ratio"))
 
+        // The artifact protocol's points: masks' density and its retain ratio, nothing shared with decode.
+        let decode = artifact.results.filter { $0.configuration["protocol"] == nil }
+        let masked = artifact.results.filter { $0.configuration["protocol"] == "artifact" }
+        XCTAssertEqual(masked.count, 2)
+        let maskedIG = try XCTUnwrap(masked.first { $0.configuration["method"] == .string(Fig11Spec.infinigen(4, 0.2)) }?.record)
+        let density = try XCTUnwrap(maskedIG.double("density"))
+        XCTAssertTrue(density > 0.2 && density < 1, "\(density): int(0.2 L) full leading rows, then capped rows")
+        XCTAssertEqual(try XCTUnwrap(maskedIG.double("retain_ratio")), 1 - (1 - density).squareRoot(), accuracy: 1e-12)
+        XCTAssertNil(maskedIG.double("relative_kv_size"))
+
         let output = try Fig11Spec().summarize(artifact.results)
-        XCTAssertEqual(output.plots.map(\.id), ["fig11"])
+        XCTAssertEqual(output.plots.map(\.id), ["fig11", "fig11-artifact"])
         for plot in output.plots { XCTAssertNoThrow(try plot.validate()) }
-        XCTAssertEqual(output.tables.last?.rows.count, artifact.results.count)
-        XCTAssertEqual(output.tables.first?.rows.count, Set(artifact.results.map { $0.configuration["method"] }).count,
+        XCTAssertEqual(output.tables.count, 4, "pooled and per-task tables per protocol")
+        XCTAssertEqual(output.tables[1].rows.count, decode.count)
+        XCTAssertEqual(output.tables[3].rows.count, masked.count)
+        XCTAssertEqual(output.tables[0].rows.count, Set(decode.map { $0.configuration["method"] }).count,
                        "one pooled row per method")
+        XCTAssertTrue(output.text.contains("**Decode protocol.**") && output.text.contains("**Artifact protocol (masks).**"))
         XCTAssertTrue(output.text.contains("copa 2"))
     }
 

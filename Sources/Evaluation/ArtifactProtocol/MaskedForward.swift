@@ -179,15 +179,21 @@ final class MaskedForward {
             BLAS.gemmABt(m: L, n: L, k: cols, a: qp.pointer, lda: cols, b: kp.pointer, ldb: cols, c: approx[hh].pointer,
                          ldc: L, alpha: scale)
         }
-        let pointers = approx.map { UnsafePointer($0.pointer) }
-        let counts = MaskBuilder.fetchCounts(approx: pointers, length: L, alpha: Float(s.alpha),
-                                             headZeroMax: plan.conventions.headZeroMax,
-                                             groupSize: s.count == .mean ? H : G)
-        let fetchMax = Int(s.budget * Double(L))
-        let pool = s.pool < 1 ? MaskBuilder.Pool(capacity: Int(s.pool * Double(L)), eviction: s.eviction) : nil
-        return perHead(H) {
-            MaskBuilder.infinigen(approx: pointers[$0], length: L, counts: counts[$0], fetchMax: fetchMax, maxKV: s.maxKV,
-                                  fullLeadingRows: plan.conventions.fullLeadingRows, pool: pool)
+        // The buffers must outlive every use of their raw pointers: without this, Swift may
+        // free them right after the last use of `approx` itself, and the masks built on
+        // other threads then read memory that their own allocations reuse (seen as runs of
+        // the same configuration that differ under load).
+        return withExtendedLifetime(approx) {
+            let pointers = approx.map { UnsafePointer($0.pointer) }
+            let counts = MaskBuilder.fetchCounts(approx: pointers, length: L, alpha: Float(s.alpha),
+                                                 headZeroMax: plan.conventions.headZeroMax,
+                                                 groupSize: s.count == .mean ? H : G)
+            let fetchMax = Int(s.budget * Double(L))
+            let pool = s.pool < 1 ? MaskBuilder.Pool(capacity: Int(s.pool * Double(L)), eviction: s.eviction) : nil
+            return perHead(H) {
+                MaskBuilder.infinigen(approx: pointers[$0], length: L, counts: counts[$0], fetchMax: fetchMax, maxKV: s.maxKV,
+                                      fullLeadingRows: plan.conventions.fullLeadingRows, pool: pool)
+            }
         }
     }
 

@@ -31,18 +31,40 @@ enum ClaimRules {
         return Condition(protocolName: proto, gqa: nil)
     }
 
-    /// Results split by condition. Results without a GQA mode (the full cache, say) belong
-    /// to every GQA group of their protocol, so each group is complete on its own.
+    /// Whether a configuration's policy selects rows per GQA group at all (has a `gqa`
+    /// parameter): the full cache, quantization or StreamingLLM read the same rows under
+    /// every mode, so they belong to every group.
+    static func selectsPerGroup(_ c: Configuration) -> Bool {
+        for key in ["policy", "method"] {
+            guard let spec = try? c.string(key) else { continue }
+            return gqaPolicies.contains(String(spec.prefix { $0 != ":" }))
+        }
+        return false
+    }
+
+    /// The registered policies with a `gqa` parameter (a test holds this list to the
+    /// registry; the rules do not import the policies, so modeled results stay apart).
+    static let gqaPolicies: Set<String> = ["infinigen", "h2o", "oracle", "quest"]
+
+    /// Results split by condition. A group with a named GQA mode holds the results that
+    /// name it and those whose policy does not select per group (so each group is complete
+    /// on its own); results that leave a selecting policy at its default form the group
+    /// without a mode ("each policy's default"), never mixed into a named one.
     static func groups(_ results: [ExperimentResult]) -> [(Condition, [ExperimentResult])] {
         let byProtocol = Dictionary(grouping: results) { condition($0.configuration).protocolName }
         var out: [(Condition, [ExperimentResult])] = []
         for proto in byProtocol.keys.sorted() {
             let rs = byProtocol[proto]!
             let modes = Set(rs.compactMap { condition($0.configuration).gqa })
-            if modes.isEmpty { out.append((Condition(protocolName: proto, gqa: nil), rs)); continue }
+            let defaults = rs.filter { condition($0.configuration).gqa == nil }
+            if modes.isEmpty || defaults.contains(where: { selectsPerGroup($0.configuration) }) {
+                out.append((Condition(protocolName: proto, gqa: nil), defaults))
+            }
             for m in modes.sorted() {
-                out.append((Condition(protocolName: proto, gqa: m),
-                            rs.filter { let g = condition($0.configuration).gqa; return g == nil || g == m }))
+                out.append((Condition(protocolName: proto, gqa: m), rs.filter {
+                    let g = condition($0.configuration).gqa
+                    return g == m || (g == nil && !selectsPerGroup($0.configuration))
+                }))
             }
         }
         return out
@@ -51,7 +73,22 @@ enum ClaimRules {
     static func result(_ claim: String, _ c: Condition?, ours: String, _ verdict: ClaimVerdict, sample: String,
                        criterion: String) -> ClaimResult {
         ClaimResult(claim: claim, protocolName: c?.protocolName, gqa: c?.gqa, ours: ours, verdict: verdict,
-                    sample: sample, criterion: criterion)
+                    sample: sample, criterion: [criterion, c.flatMap(gqaNote)].compactMap { $0 }.joined(separator: " "))
+    }
+
+    /// What GQA selection a verdict rests on when its configurations name no mode: each
+    /// policy's default under decode, one mask per query head under the artifact's masks.
+    /// nil when the condition names a mode (the condition column shows it).
+    static func gqaNote(_ c: Condition) -> String? {
+        guard c.gqa == nil else { return nil }
+        switch c.protocolName {
+        case AccuracyProtocol.decode.rawValue:
+            return "GQA: each policy's default (infinigen gqa=max; h2o, oracle, quest gqa=sum; the others select no rows per group)."
+        case AccuracyProtocol.artifact.rawValue:
+            return "GQA: each query head selects its own rows (masks)."
+        default:
+            return nil
+        }
     }
 
     static func f(_ x: Double) -> String { NumberText.short(x) }

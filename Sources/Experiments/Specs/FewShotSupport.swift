@@ -47,20 +47,38 @@ enum FewShot5 {
 
     /// Every task under every method: the default profile scores `defaultItems` of each
     /// task, the full profile all of them.
-    static func allTasks(_ methods: [String], profile: RunProfile) -> [Configuration] {
+    static func allTasks(_ methods: [String], profile: RunProfile, protocol p: AccuracyProtocol = .decode) -> [Configuration] {
         Tasks.names.flatMap { task in
-            let items = profile == .full ? 0 : defaultItems(task)
-            return methods.map { configuration(task: task, method: $0, items: items) }
+            let items = profile == .full ? 0 : p == .artifact ? artifactDefaultItems : defaultItems(task)
+            return methods.map { configuration(task: task, method: $0, items: items, protocol: p) }
         }
     }
 
-    /// One few-shot point. `items` 0 means the whole task.
-    static func configuration(task: String, method: String, items: Int) -> Configuration {
-        ["task": .string(task), "method": .string(method), "items": .int(items), "shots": .int(shots)]
+    /// Items per task of the artifact protocol's points in the default profile: every
+    /// choice is one full masked pass with nothing shared (about twice the decode
+    /// protocol's tokens per item, at prefill speed), so the default profile scores the
+    /// first 12 items of each task under it; `--profile full` scores every item.
+    static let artifactDefaultItems = 12
+
+    /// Results of one protocol, and the protocols present in order.
+    static func split(_ results: [ExperimentResult]) -> [(AccuracyProtocol, [ExperimentResult])] {
+        AccuracyProtocol.allCases.compactMap { p in
+            let rs = results.filter { AccuracyProtocol.of($0) == p }
+            return rs.isEmpty ? nil : (p, rs)
+        }
+    }
+
+    /// One few-shot point. `items` 0 means the whole task. Decode-protocol configurations
+    /// carry no `protocol` key (they predate it); artifact ones name it.
+    static func configuration(task: String, method: String, items: Int, protocol p: AccuracyProtocol = .decode) -> Configuration {
+        var c: Configuration = ["task": .string(task), "method": .string(method), "items": .int(items), "shots": .int(shots)]
+        if p == .artifact { c["protocol"] = .string(p.rawValue) }
+        return c
     }
 
     /// Scores one configuration: accuracy, acc_norm, KV reads, agreement with the full cache.
     static func run(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
+        if AccuracyProtocol.of(config) == .artifact { return try await runArtifact(config, context: context) }
         let engine = try await Engine.shared(context)
         let taskName = try config.string("task"), method = try config.string("method")
         let items = try config.int("items"), shots = try config.int("shots")
@@ -82,7 +100,34 @@ enum FewShot5 {
         return record(scored, reference: reference, reads: reads, method: method)
     }
 
-    static func record(_ r: FewShotResult, reference: FewShotResult, reads: ReadCounts, method: String) -> ResultRecord {
+    /// One configuration under the artifact's protocol: every choice's prompt one masked
+    /// pass (`ArtifactFewShot`), compared with the full cache under the same protocol. The
+    /// KV size is the masks' density (the artifact's measure) and its retain ratio; bytes
+    /// price the selected cells at the method's row cost, spared layers at fp16.
+    static func runArtifact(_ config: Configuration, context: RunContext) async throws -> ResultRecord {
+        let engine = try await Engine.shared(context)
+        let taskName = try config.string("task"), method = try config.string("method")
+        let items = try config.int("items"), shots = try config.int("shots")
+        let task = try await loadTask(taskName, shots: shots, items: items, context: context)
+        @Sendable func score(_ spec: String) throws -> ArtifactFewShot.Outcome {
+            let evaluator = try ArtifactEvaluator(model: engine.model, spec: spec, context: ArtifactRuns.context(engine))
+            return try ArtifactFewShot.evaluate(evaluator: evaluator, tokenizer: engine.tokenizer, task: task)
+        }
+        let key = "fewshot-artifact-full:\(task.name):\(task.shots):\(task.limit ?? 0)"
+        let reference = try await context.resources.value(key, as: ArtifactFewShot.Outcome.self) { try score("full") }
+        let scored = method == "full" ? reference : try score(method)
+        let transfer = method == "full" ? .rows(bytesPerRow: nil, extraBytesPerStep: 0)
+            : try PolicyRegistry.make(method, model: engine.model, context: engine.methodContext).makePolicy().transfer
+        let reads = ReadCounts.masks(scored.passes, config: engine.model.config, transfer: transfer)
+        var r = record(scored.result, reference: reference.result, reads: reads, method: method, protocol: .artifact)
+        r.add("density", scored.density, .measured, unit: "selected / causal triangle, managed layers, mean over prompts")
+        r.add("retain_ratio", scored.retainRatio, .measured, unit: "1 - sqrt(1 - density)")
+        context.log("\(context.experimentID): \(method) on \(taskName), artifact protocol, in \(String(format: "%.1f", scored.result.seconds)) s")
+        return r
+    }
+
+    static func record(_ r: FewShotResult, reference: FewShotResult, reads: ReadCounts, method: String,
+                       protocol p: AccuracyProtocol = .decode) -> ResultRecord {
         var rec = ResultRecord()
         let acc = r.accuracy, norm = r.accuracyNorm
         rec.add("items", r.records.count, .measured, unit: "items")
@@ -94,7 +139,7 @@ enum FewShot5 {
         rec.add("kv_read_fraction_managed", reads.managedReadFraction, .measured,
                 unit: "rows read / rows available, managed layers")
         rec.add("kv_bytes_relative", reads.relativeBytes, .measured, unit: "bytes read / fp16 full-cache bytes")
-        if method.hasPrefix("infinigen") {
+        if method.hasPrefix("infinigen") && p == .decode {
             // The artifact's r = 1 - sqrt(1 - density) presumes its masks' full leading rows
             // (int(budget·L) rows reading everything); under per-position budgets the read
             // fraction is the relative size itself (density 0.2 would give r ≈ 0.106, half
@@ -254,6 +299,34 @@ struct ReadCounts: Sendable {
     static func + (a: ReadCounts, b: ReadCounts) -> ReadCounts {
         ReadCounts(managedRead: a.managedRead + b.managedRead, managedAvailable: a.managedAvailable + b.managedAvailable,
                    spareRead: a.spareRead + b.spareRead, bytes: a.bytes + b.bytes, fullBytes: a.fullBytes + b.fullBytes)
+    }
+
+    /// What the masks of artifact-protocol passes selected, per query head as the
+    /// artifact counts it (selected cells of the causal triangle, diagonal included):
+    /// managed layers at `transfer`'s row cost, spared layers every cell at fp16. A
+    /// per-step extra (Quest's page bounds) has no meaning for a mask and none of the
+    /// artifact's methods has one, so only the per-row price is used.
+    static func masks(_ passes: [MaskStatistics], config: LlamaConfig, transfer: TransferCost) -> ReadCounts {
+        var c = ReadCounts()
+        let perHead = Double(config.heads)
+        let rowCost = KVLedger.readBytes(rows: 1, managed: true, transfer: transfer, headDim: config.headDim)
+            - KVLedger.readBytes(rows: 0, managed: true, transfer: transfer, headDim: config.headDim)
+        for p in passes {
+            let triangle = Double(p.length) * Double(p.length + 1) / 2 * perHead
+            for l in p.layers {
+                if l.managed {
+                    let rows = l.density * triangle
+                    c.managedRead += rows
+                    c.managedAvailable += triangle
+                    c.bytes += rows * rowCost
+                } else {
+                    c.spareRead += triangle
+                    c.bytes += KVLedger.fullBytes(rows: Int(triangle), headDim: config.headDim)
+                }
+                c.fullBytes += KVLedger.fullBytes(rows: Int(triangle), headDim: config.headDim)
+            }
+        }
+        return c
     }
 
     /// The full cache reads every earlier row of every layer at fp16.

@@ -51,14 +51,24 @@ public struct Fig11Spec: FewShotExperiment {
             + ["quest:budget=0.2", "streaming:budget=0.2", "oracle:budget=0.2", exactScoresMethod]
     }
 
+    /// The methods run under the artifact's protocol as well (its mask simulation covers
+    /// the full cache, H2O, quantization, InfiniGen and the oracle; Quest and StreamingLLM
+    /// are decode-only): every InfiniGen point and the H2O and quantization points that
+    /// bracket their KV sizes.
+    static var artifactMethods: [String] {
+        ["full"] + [0.25, 0.125, 0.0625].map(h2o) + [4, 2].map(quant)
+            + infinigenPoints.map { infinigen($0.alpha, $0.budget) } + ["oracle:budget=0.2"]
+    }
+
     public func configurations(profile: RunProfile) -> [Configuration] {
         switch profile {
         case .quick:
             return ["full", Self.h2o(0.25), Self.quant(2), Self.infinigen(4, 0.2)].map {
                 FewShot5.configuration(task: "copa", method: $0, items: 2)
-            }
+            } + ["full", Self.infinigen(4, 0.2)].map { FewShot5.configuration(task: "copa", method: $0, items: 2, protocol: .artifact) }
         case .default, .full:
             return FewShot5.allTasks(Self.allMethods, profile: profile)
+                + FewShot5.allTasks(Self.artifactMethods, profile: profile, protocol: .artifact)
         }
     }
 
@@ -77,7 +87,27 @@ public struct Fig11Spec: FewShotExperiment {
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
+        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
+        for (p, rs) in FewShot5.split(results) {
+            let part = try summarize(rs, protocol: p)
+            tables += part.tables
+            plots += part.plots
+            text += (text.isEmpty ? "" : "\n\n") + "**\(p.title).** " + part.text
+        }
+        return ExperimentOutput(
+            tables: tables, plots: plots,
+            differences: [
+                "SmolLM2-135M-Instruct instead of OPT/Llama-2 (a 135M model is near chance on several of these tasks, so differences between methods are small against the stderr).",
+                "x axis is measured: KV bytes read per step over every scored position relative to fp16 full reads (layers 0-1 always read in full, quantized rows cost bits/16 plus fp16 scale and min per group of 64). Decode protocol: the rows each position read; artifact protocol: the masks' selected share of the causal triangle. The retain ratio 1 - sqrt(1 - density) that the artifact plots for InfiniGen is in the artifact protocol's table.",
+                "Decode protocol: H2O budgets are fractions of the sequence so far (teacher-forced, every position policy-managed), not of the whole input. Artifact protocol: fractions of the whole prompt, as the artifact's masks.",
+                "Artifact protocol: each choice's prompt is one masked pass (as the artifact scores its requests), with context and continuation tokenized apart (the artifact tokenizes the joined string).",
+            ],
+            text: text)
+    }
+
+    private func summarize(_ results: [ExperimentResult], protocol p: AccuracyProtocol) throws -> (tables: [ReportTable], plots: [PlotSpec], text: String) {
         let points = results.map(FewShot5.Point.init)
+        let suffix = p == .decode ? "" : ", \(p.label)"
         let tasks = Tasks.names.filter { t in points.contains { $0.task == t } }
         let families = ["full cache", "H2O", "quantization", "InfiniGen", "Quest 20%", "StreamingLLM 20%", "oracle top-k 20%",
                         "InfiniGen ratio 1 (diagnostic)"]
@@ -95,25 +125,23 @@ public struct Fig11Spec: FewShotExperiment {
                              y: PlotAxis(metric, unit: "%", range: 0...100), kind: .linespoints, series: series, key: .below)
         }
         var plots: [PlotSpec] = []
-        let title = "5-shot accuracy vs KV read, SmolLM2-135M (measured; paper: OPT/Llama-2)"
-        if !panels.isEmpty { plots.append(PlotSpec(id: id, title: title, panels: Array(panels.prefix(3)), width: 1500, height: 720)) }
-        if panels.count > 3 { plots.append(PlotSpec(id: id + "-b", title: title + " (continued)", panels: Array(panels.dropFirst(3)), width: 1000, height: 720)) }
-        let table = ReportTable(title: "Accuracy with stderr and KV read relative to the full cache (SmolLM2-135M)",
+        let title = "5-shot accuracy vs KV read, SmolLM2-135M\(suffix) (measured; paper: OPT/Llama-2)"
+        let plotID = p == .decode ? id : "\(id)-\(p.rawValue)"
+        if !panels.isEmpty { plots.append(PlotSpec(id: plotID, title: title, panels: Array(panels.prefix(3)), width: 1500, height: 720)) }
+        if panels.count > 3 { plots.append(PlotSpec(id: plotID + "-b", title: title + " (continued)", panels: Array(panels.dropFirst(3)), width: 1000, height: 720)) }
+        let table = ReportTable(title: "Accuracy with stderr and KV read relative to the full cache (SmolLM2-135M\(suffix))",
                                 header: FewShot5.tableHeader, rows: points.map(FewShot5.tableRow))
         let byMethod = Dictionary(grouping: points, by: \.method)
         let pooled = Self.allMethods.compactMap { m in byMethod[m].map { (label: m, pooled: FewShot5.Pooled($0)) } }
         let full = pooled.first { $0.label == "full" }?.pooled
-        let pooledTable = FewShot5.pooledTable(pooled, full: full, title: "Pooled over the tasks: acc, paired difference from the full cache on the same items")
-        return ExperimentOutput(
-            tables: [pooledTable, table], plots: plots,
-            differences: [
-                "SmolLM2-135M-Instruct instead of OPT/Llama-2 (a 135M model is near chance on several of these tasks, so differences between methods are small against the stderr).",
-                "x axis is measured: KV bytes read per step over every scored position relative to fp16 full reads (layers 0-1 always read in full, quantized rows cost bits/16 plus fp16 scale and min per group of 64); the retain ratio 1 - sqrt(1 - density) that the artifact plots for InfiniGen is in the table.",
-                "H2O budgets are fractions of the sequence so far (teacher-forced, every position policy-managed), not of the whole input.",
-            ],
+        let pooledTable = FewShot5.pooledTable(pooled, full: full, title: "Pooled over the tasks\(suffix): acc, paired difference from the full cache on the same items")
+        let scoring = p == .decode
+            ? "Every position of every choice is scored teacher-forced with the method managing layers 2-29 (the default profile scores \(FewShot5.defaultItemsText); `--profile full` scores the complete sets). "
+            : "Every choice's whole prompt is one masked forward pass with the method's masks in layers 2-29, its budget from that prompt's length (the default profile scores the first \(FewShot5.artifactDefaultItems) items of each task under this protocol; `--profile full` scores the complete sets). "
+        return (tables: [pooledTable, table], plots: plots,
             text: """
-            Items per task: \(FewShot5.itemsText(results)) (the default profile scores \(FewShot5.defaultItemsText) to fit the time budget; `--profile full` scores the complete sets). \
-            Every position of every choice is scored teacher-forced with the method managing layers 2-29. \
+            Items per task: \(FewShot5.itemsText(results)). \
+            \(scoring)\
             InfiniGen points were chosen as the paper did, to span the range of KV sizes of the H2O points: a sweep of alpha 1..9 on 3 WinoGrande items read 13-76% of the KV bytes, and the paper's points (2,.2) (4,.2) (5,.4) (7,.6) read 17-53%, matching H2O's 12-53%, so they are kept; their retain ratio (the artifact's x value) is reported beside the measured bytes. \
             PIQA and OpenBookQA are plotted with acc_norm (as lm-eval reports them), the others with acc.
 

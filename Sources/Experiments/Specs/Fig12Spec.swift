@@ -53,13 +53,43 @@ public struct Fig12Spec: ExperimentSpec {
         try AccuracyRuns.inputs(texts: [AccuracyTexts.wiki], calibration: true)
     }
 
+    /// GQA modes of the decode protocol: InfiniGen and H2O run under each one, so no
+    /// comparison pairs one mode with another (the artifact's masks select per query head).
+    static let gqaModes = ["max", "sum", "per-head"]
+
     public func configurations(profile: RunProfile) -> [Configuration] {
         let s = Self.setup(profile)
-        return AccuracyProtocol.allCases.flatMap { p in
-            Self.methods(window: s.tokens).map {
-                ["text": .string(AccuracyTexts.wiki), "tokens": .int(s.tokens), "chunk": .int(s.chunk),
-                 "method": .string($0.key), "policy": .string($0.policy), "protocol": .string(p.rawValue)]
+        return AccuracyProtocol.allCases.flatMap { p -> [Configuration] in
+            Self.methods(window: s.tokens).flatMap { m -> [Configuration] in
+                let base: Configuration = ["text": .string(AccuracyTexts.wiki), "tokens": .int(s.tokens), "chunk": .int(s.chunk),
+                                           "method": .string(m.key), "policy": .string(m.policy), "protocol": .string(p.rawValue)]
+                guard p == .decode && m.key != "full" else { return [base] }
+                return Self.gqaModes.map { g in
+                    var c = base
+                    c["policy"] = .string(m.policy + ",gqa=" + g)
+                    c["gqa"] = .string(g)
+                    return c
+                }
             }
+        }
+    }
+
+    /// The GQA mode of a decode configuration (nil: the full cache, or the artifact protocol).
+    static func gqa(_ r: ExperimentResult) -> String? { try? r.configuration.string("gqa") }
+
+    /// Results of one condition: a protocol and, under decode, one GQA mode (the full cache
+    /// belongs to every mode).
+    static func condition(_ results: [ExperimentResult], _ p: AccuracyProtocol, gqa: String?) -> [ExperimentResult] {
+        results.filter { AccuracyProtocol.of($0) == p && (gqa == nil || Self.gqa($0) == nil || Self.gqa($0) == gqa) }
+    }
+
+    /// (protocol, GQA mode) pairs present, decode modes in `gqaModes` order.
+    static func conditions(_ results: [ExperimentResult]) -> [(AccuracyProtocol, String?)] {
+        AccuracyProtocol.allCases.flatMap { p -> [(AccuracyProtocol, String?)] in
+            let rs = results.filter { AccuracyProtocol.of($0) == p }
+            guard !rs.isEmpty else { return [] }
+            let modes = gqaModes.filter { g in rs.contains { Self.gqa($0) == g } }
+            return modes.isEmpty ? [(p, nil)] : modes.map { (p, $0) }
         }
     }
 
@@ -110,19 +140,19 @@ public struct Fig12Spec: ExperimentSpec {
         guard let first = results.first else { throw ExperimentError("fig12: no results") }
         let tokens = try first.configuration.int("tokens"), chunk = try first.configuration.int("chunk")
         let labels = Dictionary(uniqueKeysWithValues: Self.methods(window: tokens).map { ($0.key, $0.label) })
-        let protocols = AccuracyProtocol.allCases.filter { p in results.contains { AccuracyProtocol.of($0) == p } }
         var tables: [ReportTable] = [], panels: [PlotPanel] = [], text = ""
         let yMax = 1.4 * (results.compactMap { $0.record.series("chunk_perplexity") }.flatMap(\.y).filter(\.isFinite).max() ?? 1)
-        for p in protocols {
-            let rows = results.filter { AccuracyProtocol.of($0) == p }
-            let (table, panel) = tableAndPanel(rows, protocol: p, labels: labels, tokens: tokens, chunk: chunk, yMax: yMax)
+        let conditions = Self.conditions(results)
+        for (p, g) in conditions {
+            let rows = Self.condition(results, p, gqa: g)
+            let (table, panel) = tableAndPanel(rows, protocol: p, gqa: g, labels: labels, tokens: tokens, chunk: chunk, yMax: yMax)
             tables.append(table)
             panels.append(panel)
-            text += verdict(rows, protocol: p)
+            text += verdict(rows, protocol: p, gqa: g)
         }
         text += protocolComparison(results)
-        let plot = PlotSpec(id: id, title: "Perplexity per \(chunk)-token chunk, SmolLM2-135M, \(AccuracyTexts.short(AccuracyTexts.wiki)), window \(tokens), decode vs artifact protocol (measured)",
-                            panels: panels, width: 1100 * max(1, panels.count), height: 600)
+        let plot = PlotSpec(id: id, title: "Perplexity per \(chunk)-token chunk, SmolLM2-135M, \(AccuracyTexts.short(AccuracyTexts.wiki)), window \(tokens), decode (per GQA mode) vs artifact protocol (measured)",
+                            panels: panels, width: 800 * max(1, panels.count), height: 600)
         return ExperimentOutput(tables: tables, plots: [plot],
                                 differences: [
                                     "A 135M-parameter model instead of OPT-13B / Llama-2-13B; the perplexity scale differs by an order of magnitude.",
@@ -132,7 +162,11 @@ public struct Fig12Spec: ExperimentSpec {
                                 text: text)
     }
 
-    private func tableAndPanel(_ results: [ExperimentResult], protocol p: AccuracyProtocol, labels: [String: String],
+    static func conditionLabel(_ p: AccuracyProtocol, _ g: String?) -> String {
+        p.label + (g.map { ", gqa=\($0)" } ?? "")
+    }
+
+    private func tableAndPanel(_ results: [ExperimentResult], protocol p: AccuracyProtocol, gqa g: String?, labels: [String: String],
                                tokens: Int, chunk: Int, yMax: Double) -> (ReportTable, PlotPanel) {
         func key(_ r: ExperimentResult) -> String { (try? r.configuration.string("method")) ?? "?" }
         var series: [PlotSeries] = []
@@ -159,9 +193,9 @@ public struct Fig12Spec: ExperimentSpec {
                 results.first { key($0) == k }.map { AccuracyFormat.percent($0.number("retain_ratio")) } ?? "-"
             })
         }
-        let table = ReportTable(title: "Perplexity per \(chunk)-token chunk, \(AccuracyTexts.display(AccuracyTexts.wiki)), SmolLM2-135M, \(p.label) (measured)",
+        let table = ReportTable(title: "Perplexity per \(chunk)-token chunk, \(AccuracyTexts.display(AccuracyTexts.wiki)), SmolLM2-135M, \(Self.conditionLabel(p, g)) (measured)",
                                 header: ["positions", labels["full"]!, labels["infinigen"]!, labels["h2o"]!], rows: rows)
-        let panel = PlotPanel(title: p.label, x: PlotAxis("token position (chunk end)", unit: "tokens", range: 0...Double(tokens)),
+        let panel = PlotPanel(title: Self.conditionLabel(p, g), x: PlotAxis("token position (chunk end)", unit: "tokens", range: 0...Double(tokens)),
                               y: PlotAxis("perplexity of the chunk", unit: "1", range: 0...yMax), kind: .linespoints,
                               series: series, key: .topLeft)
         return (table, panel)
@@ -178,26 +212,32 @@ public struct Fig12Spec: ExperimentSpec {
     }
 
     private func protocolComparison(_ results: [ExperimentResult]) -> String {
-        let d = Self.closer(results.filter { AccuracyProtocol.of($0) == .decode })
-        let a = Self.closer(results.filter { AccuracyProtocol.of($0) == .artifact })
+        // Per query head is the decode mode nearest the masks' (one selection per query head).
+        let decodeMode = Self.conditions(results).filter { $0.0 == .decode }.map(\.1).sorted { a, _ in a == "per-head" }.first ?? nil
+        let d = Self.closer(Self.condition(results, .decode, gqa: decodeMode))
+        let a = Self.closer(Self.condition(results, .artifact, gqa: nil))
         guard let d, let a else { return "" }
         func fmt(_ x: [Double]) -> String { x.map { AccuracyFormat.number($0, 2) }.joined(separator: ", ") }
+        let decodeName = "decode" + (decodeMode.map { " (gqa=\($0), the mode nearest the masks)" } ?? "")
         return "**Protocol effect.** InfiniGen is closer to the full cache than H2O in \(d.closer) of \(d.n) chunks under the "
-            + "decode protocol and \(a.closer) of \(a.n) under the artifact protocol. InfiniGen's ratio to the full cache per chunk: "
+            + "\(decodeName) protocol and \(a.closer) of \(a.n) under the artifact protocol. InfiniGen's ratio to the full cache per chunk: "
             + "decode \(fmt(d.ig)); artifact \(fmt(a.ig)). H2O's: decode \(fmt(d.h2o)); artifact \(fmt(a.h2o)). Under the "
             + "artifact protocol the first int(0.2 x window) rows read every position, which spares InfiniGen (and H2O, whose "
             + "first int(r x window) rows are full too) exactly where the decode protocol's per-position budget is smallest.\n"
     }
 
-    private func verdict(_ results: [ExperimentResult], protocol p: AccuracyProtocol) -> String {
+    private func verdict(_ results: [ExperimentResult], protocol p: AccuracyProtocol, gqa g: String?) -> String {
         func find(_ k: String) -> ExperimentResult? { results.first { (try? $0.configuration.string("method")) == k } }
         guard let full = find("full"), let ig = find("infinigen"), let h2o = find("h2o"),
               let c = Self.closer(results) else { return "" }
         let n = c.n, igGap = c.ig, h2oGap = c.h2o, igCloser = c.closer
         func fmt(_ x: Double) -> String { AccuracyFormat.number(x, 2) }
-        var s = p == .decode ? "Paper's claim: InfiniGen's chunk perplexity stays close to the full cache's along the window, while H2O's "
-            + "(1.875% of the cache) is clearly higher and grows with the position.\n\n" : ""
-        s += "**\(p.title).** SmolLM2-135M, \(AccuracyTexts.display(AccuracyTexts.wiki)): whole-window perplexity full \(fmt(full.number("perplexity"))), "
+        let first = g == nil || g == Self.gqaModes.first
+        var s = first && p == .decode ? "Paper's claim: InfiniGen's chunk perplexity stays close to the full cache's along the window, while H2O's "
+            + "(1.875% of the cache) is clearly higher and grows with the position. Under the decode protocol InfiniGen and H2O "
+            + "run under each GQA mode (max: a KV head ranks by the max over its query heads; sum: by the sum; per-head: each "
+            + "query head selects its own rows and the link moves their union), always the same mode for both.\n\n" : ""
+        s += "**\(p.title)\(g.map { ", gqa=\($0)" } ?? "").** SmolLM2-135M, \(AccuracyTexts.display(AccuracyTexts.wiki)): whole-window perplexity full \(fmt(full.number("perplexity"))), "
             + "InfiniGen \(fmt(ig.number("perplexity"))), H2O \(fmt(h2o.number("perplexity"))). "
             + "Ratio to the full cache in the first and last chunk: InfiniGen \(fmt(igGap[0]))x -> \(fmt(igGap[n - 1]))x, "
             + "H2O \(fmt(h2oGap[0]))x -> \(fmt(h2oGap[n - 1]))x. InfiniGen is closer to the full cache than H2O in \(igCloser) of \(n) chunks "

@@ -30,8 +30,9 @@ public struct Fig13Spec: FewShotExperiment {
         switch profile {
         case .quick:
             return [true, false].map { FewShot5.configuration(task: "copa", method: Self.method(skew: $0), items: 2) }
+                + [true, false].map { FewShot5.configuration(task: "copa", method: Self.method(skew: $0), items: 2, protocol: .artifact) }
         case .default, .full:
-            return FewShot5.allTasks(Self.methods, profile: profile)
+            return AccuracyProtocol.allCases.flatMap { FewShot5.allTasks(Self.methods, profile: profile, protocol: $0) }
         }
     }
 
@@ -40,7 +41,26 @@ public struct Fig13Spec: FewShotExperiment {
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
+        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
+        for (p, rs) in FewShot5.split(results) {
+            let part = summarize(rs, protocol: p)
+            tables += part.tables
+            plots += part.plots
+            text += (text.isEmpty ? "" : "\n\n") + "**\(p.title).** " + part.text
+        }
+        return ExperimentOutput(
+            tables: tables, plots: plots,
+            differences: [
+                "SmolLM2-135M-Instruct instead of OPT-6.7B; grouped-query attention: decode protocol one skewing matrix per KV group (SVD of the group's stacked queries), artifact protocol one per query head applied to its group's keys.",
+                "alpha = 100 makes the 20% budget the binding limit, so both variants read the same share of rows (see the KV columns); the paper states only the fixed budget.",
+                "Artifact protocol: each choice's prompt one masked pass, the budget int(0.2 x prompt length) with full leading rows; partial columns the union of the query and key columns chosen on a fixed prompt.",
+            ],
+            text: text)
+    }
+
+    private func summarize(_ results: [ExperimentResult], protocol p: AccuracyProtocol) -> (tables: [ReportTable], plots: [PlotSpec], text: String) {
         let points = results.map(FewShot5.Point.init)
+        let suffix = p == .decode ? "" : ", \(p.label)"
         let tasks = Tasks.names.filter { t in points.contains { $0.task == t } }
         let labels = ["full cache", "with skewing", "without skewing"].filter { l in points.contains { Self.label($0.method) == l } }
         let series = labels.map { l in
@@ -48,24 +68,20 @@ public struct Fig13Spec: FewShotExperiment {
                 100 * (points.first { $0.task == t && Self.label($0.method) == l }?.value("acc") ?? .nan)
             })
         }
-        let plot = PlotSpec(id: id, title: "Skewing ablation, SmolLM2-135M (measured; paper: OPT-6.7B)", panels: [
+        let plot = PlotSpec(id: p == .decode ? id : "\(id)-\(p.rawValue)", title: "Skewing ablation, SmolLM2-135M\(suffix) (measured; paper: OPT-6.7B)", panels: [
             PlotPanel(title: "5-shot acc (items: \(FewShot5.itemsText(results)))", x: PlotAxis("task", unit: ""),
                       y: PlotAxis("acc", unit: "%", range: 0...100), kind: .groupedBars, series: series, categories: tasks, key: .outsideRight),
         ])
-        let table = ReportTable(title: "Accuracy with stderr and KV read relative to the full cache (SmolLM2-135M)",
+        let table = ReportTable(title: "Accuracy with stderr and KV read relative to the full cache (SmolLM2-135M\(suffix))",
                                 header: FewShot5.tableHeader, rows: points.map(FewShot5.tableRow))
         let byMethod = Dictionary(grouping: points, by: \.method)
         let pooled = Self.methods.compactMap { m in byMethod[m].map { (label: Self.label(m), pooled: FewShot5.Pooled($0)) } }
         let full = pooled.first { $0.label == "full cache" }?.pooled
-        let pooledTable = FewShot5.pooledTable(pooled, full: full, title: "Pooled over the tasks: acc, paired difference from the full cache on the same items")
-        return ExperimentOutput(
-            tables: [pooledTable, table], plots: [plot],
-            differences: [
-                "SmolLM2-135M-Instruct instead of OPT-6.7B; grouped-query attention, so one skewing matrix per KV group (SVD of the group's stacked queries).",
-                "alpha = 100 makes the 20% budget the binding limit, so both variants read the same share of rows (see the KV columns); the paper states only the fixed budget.",
-            ],
+        let pooledTable = FewShot5.pooledTable(pooled, full: full, title: "Pooled over the tasks\(suffix): acc, paired difference from the full cache on the same items")
+        let items = p == .decode ? FewShot5.defaultItemsText : "the first \(FewShot5.artifactDefaultItems) items of each task"
+        return (tables: [pooledTable, table], plots: [plot],
             text: """
-            Items per task: \(FewShot5.itemsText(results)) (default profile: \(FewShot5.defaultItemsText); `--profile full` scores the complete sets). \
+            Items per task: \(FewShot5.itemsText(results)) (default profile: \(items); `--profile full` scores the complete sets). \
             Bars show acc (the table also gives acc_norm). Without skewing, the partial query/key columns are chosen in the unrotated head space, where energy is spread over many columns; the paper reports a clear accuracy drop without skewing at ratio 0.1.
 
             \(Self.verdict(pooled))

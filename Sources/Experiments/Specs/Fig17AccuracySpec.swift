@@ -43,7 +43,9 @@ public struct Fig17AccuracySpec: FewShotExperiment {
             methods.append(Self.method(alpha: Self.fixedAlpha, ratio: r))
         }
         if profile == .quick { methods.removeFirst() }   // the quick run keeps to InfiniGen points
+        let artifactItems = profile == .default ? FewShot5.artifactDefaultItems : items
         return methods.map { FewShot5.configuration(task: Self.task, method: $0, items: items) }
+            + methods.map { FewShot5.configuration(task: Self.task, method: $0, items: artifactItems, protocol: .artifact) }
     }
 
     /// (alpha, ratio) of an InfiniGen method string; nil for "full".
@@ -59,7 +61,25 @@ public struct Fig17AccuracySpec: FewShotExperiment {
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
+        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
+        for (p, rs) in FewShot5.split(results) {
+            let part = summarize(rs, protocol: p)
+            tables += part.tables
+            plots += part.plots
+            text += (text.isEmpty ? "" : "\n\n") + "**\(p.title).** " + part.text
+        }
+        return ExperimentOutput(
+            tables: tables, plots: plots,
+            differences: [
+                "SmolLM2-135M-Instruct instead of OPT-13B; accuracy only (the latency half of figure 17 is fig17-latency).",
+                "Decode protocol: the cap is 20% of the sequence so far at every teacher-forced position. Artifact protocol: int(0.2 x prompt length) for every row, rows below it full (the paper: max_num_kv 409 = 20% of 2048).",
+            ],
+            text: text)
+    }
+
+    private func summarize(_ results: [ExperimentResult], protocol p: AccuracyProtocol) -> (tables: [ReportTable], plots: [PlotSpec], text: String) {
         let points = results.map(FewShot5.Point.init)
+        let suffix = p == .decode ? "" : ", \(p.label)"
         let full = points.first { $0.method == "full" }
         func panel(_ title: String, _ x: PlotAxis, _ pick: (Double, Double) -> Double?) -> PlotPanel {
             let ps = points.compactMap { p -> (Double, FewShot5.Point)? in
@@ -75,21 +95,17 @@ public struct Fig17AccuracySpec: FewShotExperiment {
                              series: series, key: .bottomRight)
         }
         let n = points.first?.items ?? 0
-        let plot = PlotSpec(id: id, title: "WinoGrande 5-shot (\(n) items), SmolLM2-135M (measured; paper: OPT-13B)", panels: [
+        let plot = PlotSpec(id: p == .decode ? id : "\(id)-\(p.rawValue)", title: "WinoGrande 5-shot (\(n) items), SmolLM2-135M\(suffix) (measured; paper: OPT-13B)", panels: [
             panel("vs alpha (ratio 0.2)", PlotAxis("alpha", unit: "logit")) { a, r in r == 0.2 ? a : nil },
             panel("vs partial ratio (alpha \(Int(Self.fixedAlpha)))", PlotAxis("partial weight ratio", unit: "1")) { a, r in
                 a == Self.fixedAlpha ? r : nil },
         ], width: 1300, height: 550)
-        let table = ReportTable(title: "WinoGrande accuracy with stderr and KV read relative to the full cache (SmolLM2-135M)",
+        let table = ReportTable(title: "WinoGrande accuracy with stderr and KV read relative to the full cache (SmolLM2-135M\(suffix))",
                                 header: FewShot5.tableHeader, rows: points.map(FewShot5.tableRow))
-        return ExperimentOutput(
-            tables: [table], plots: [plot],
-            differences: [
-                "SmolLM2-135M-Instruct instead of OPT-13B; accuracy only (the latency half of figure 17 is fig17-latency).",
-                "The cap is 20% of the sequence so far at every teacher-forced position (the paper: max_num_kv 409 = 20% of 2048).",
-            ],
+        let defaultItems = p == .decode ? FewShot5.defaultItems(Self.task) : FewShot5.artifactDefaultItems
+        return (tables: [table], plots: [plot],
             text: """
-            Items: \(n) WinoGrande items (default profile: the first \(FewShot5.defaultItems(Self.task)); `--profile full` scores all of them). \
+            Items: \(n) WinoGrande items (default profile: the first \(defaultItems); `--profile full` scores all of them). \
             Each point also states the KV bytes it read relative to the full cache; a larger alpha or ratio reads more (up to the 20% cap) and speculates better.
 
             \(Self.verdict(points))

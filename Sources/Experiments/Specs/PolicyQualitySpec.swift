@@ -41,7 +41,38 @@ public struct PolicyQualitySpec: ExperimentSpec {
         var budget: String
         /// Extra runs that explain the InfiniGen row, not competitors.
         var diagnostic = false
+        /// A GQA mode named in the spec: decode only (the masks select per query head).
+        var gqa: String? = nil
+        /// InfiniGen's partial-column rule named in the spec (runs under both protocols).
+        var columns: String? = nil
     }
+
+    /// The selecting policies whose GQA mode is a choice, with the mode their plain row runs.
+    static let gqaFamilies: [(key: String, label: String, policy: String, defaultMode: String)] = [
+        ("infinigen", "InfiniGen", "infinigen:budget=0.2", "max"),
+        ("h2o", "H2O", "h2o:heavy=0.1,recent=0.1", "sum"),
+        ("oracle", "Oracle top-k", "oracle:budget=0.2", "sum"),
+        ("quest", "Quest", "quest:budget=0.2", "sum"),
+    ]
+    static let gqaModes = ["max", "sum", "per-head"]
+
+    /// One row per family and mode other than its default (the plain row is that one).
+    static let gqaMethods: [Method] = gqaFamilies.flatMap { f in
+        gqaModes.filter { $0 != f.defaultMode }.map { g in
+            Method(key: "\(f.key)-gqa-\(g)", label: "\(f.label), gqa=\(g)", policy: f.policy + ",gqa=\(g)",
+                   budget: "as \(f.label), gqa=\(g)", diagnostic: true, gqa: g)
+        }
+    }
+
+    /// InfiniGen's partial-column rules, each named (the decode default is sum, the
+    /// artifact's union; a named default shares its run with the plain row).
+    static let columnMethods: [Method] = (["sum", "union", "query"] as [String]).map { v in
+        Method(key: "infinigen-columns-\(v)", label: "InfiniGen, columns=\(v)", policy: "infinigen:budget=0.2,columns=\(v)",
+               budget: "alpha 5, cap 0.2, \(v) columns", diagnostic: true, columns: v)
+    }
+
+    /// Every row: the methods, then the GQA and column variants.
+    static var allMethods: [Method] { methods + gqaMethods + columnMethods }
 
     static let methods: [Method] = [
         Method(key: "full", label: "Full cache", policy: "full", budget: "all rows, resident"),
@@ -70,7 +101,7 @@ public struct PolicyQualitySpec: ExperimentSpec {
         // Both protocols; the artifact's mask simulation covers a subset of the methods.
         return AccuracyProtocol.allCases.flatMap { p in
             texts.flatMap { text in
-                Self.methods.filter { p == .decode || AccuracyProtocol.artifactSupports($0.policy) }.map {
+                Self.allMethods.filter { p == .decode || ($0.gqa == nil && AccuracyProtocol.artifactSupports($0.policy)) }.map {
                     ["text": .string(text), "tokens": .int(Self.tokens(profile)), "method": .string($0.key),
                      "policy": .string($0.policy), "protocol": .string(p.rawValue)]
                 }
@@ -106,15 +137,19 @@ public struct PolicyQualitySpec: ExperimentSpec {
         for t in texts {
             let rows = results.filter { (try? $0.configuration.string("text")) == t }
             let n = (try? rows.first?.configuration.int("tokens")) ?? 0
-            tables.append(table(rows, text: t, tokens: n))
-            figures += plots(rows, text: t, tokens: n, id: t == AccuracyTexts.wiki ? id : "\(id)-\(t)")
-            text += verdict(rows, text: t, tokens: n)
+            let plain = rows.filter { r in method(r).map { $0.gqa == nil && $0.columns == nil } ?? true }
+            tables.append(table(plain, text: t, tokens: n))
+            if let g = gqaTable(rows, text: t, tokens: n) { tables.append(g) }
+            figures += plots(plain, text: t, tokens: n, id: t == AccuracyTexts.wiki ? id : "\(id)-\(t)")
+            text += verdict(plain, text: t, tokens: n)
+            text += gqaVerdict(rows, text: t, tokens: n)
         }
         for t in texts {
             let rows = artifact.filter { (try? $0.configuration.string("text")) == t }
             guard !rows.isEmpty else { continue }
             let n = (try? rows.first?.configuration.int("tokens")) ?? 0
-            tables.append(artifactTable(rows, decode: results, text: t, tokens: n))
+            tables.append(artifactTable(rows.filter { r in method(r).map { $0.columns == nil } ?? true }, decode: results, text: t, tokens: n))
+            if let c = columnsTable(all.filter { (try? $0.configuration.string("text")) == t }, text: t, tokens: n) { tables.append(c) }
         }
         return ExperimentOutput(
             tables: tables, plots: figures,
@@ -146,7 +181,73 @@ public struct PolicyQualitySpec: ExperimentSpec {
 
     private func method(_ r: ExperimentResult) -> Method? {
         let key = try? r.configuration.string("method")
-        return Self.methods.first { $0.key == key }
+        return Self.allMethods.first { $0.key == key }
+    }
+
+    /// Per selecting family, each GQA mode side by side (decode protocol): perplexity, KL
+    /// and the bytes the link moves (per-head moves the union of the group's rows).
+    private func gqaTable(_ rows: [ExperimentResult], text: String, tokens: Int) -> ReportTable? {
+        func find(_ key: String) -> ExperimentResult? { rows.first { (try? $0.configuration.string("method")) == key } }
+        func run(_ f: (key: String, label: String, policy: String, defaultMode: String), _ g: String) -> ExperimentResult? {
+            find(g == f.defaultMode ? f.key : "\(f.key)-gqa-\(g)")
+        }
+        let body = Self.gqaFamilies.compactMap { f -> [String]? in
+            let rs = Self.gqaModes.map { run(f, $0) }
+            guard rs.contains(where: { $0 != nil }) else { return nil }
+            func cells(_ name: String, _ fmt: (Double) -> String) -> [String] { rs.map { $0.map { fmt($0.number(name)) } ?? "-" } }
+            return [f.label + " (default \(f.defaultMode))"] + cells("perplexity") { AccuracyFormat.number($0, 2) }
+                + cells("kl_vs_full") { AccuracyFormat.number($0, 4) } + cells("link_kb_per_token") { AccuracyFormat.number($0, 0) }
+        }
+        guard !body.isEmpty else { return nil }
+        let modes = Self.gqaModes
+        return ReportTable(
+            title: "\(AccuracyTexts.display(text)), \(tokens) tokens, decode protocol: each GQA mode (max / sum over the group's query heads; per-head: each query head its own rows, the link moving their union) (measured)",
+            header: ["method"] + modes.map { "perplexity, \($0)" } + modes.map { "KL, \($0)" } + modes.map { "KB/token, \($0)" },
+            rows: body)
+    }
+
+    /// InfiniGen's partial-column rules under both protocols.
+    private func columnsTable(_ rows: [ExperimentResult], text: String, tokens: Int) -> ReportTable? {
+        let variants = Self.columnMethods
+        func find(_ key: String, _ p: AccuracyProtocol) -> ExperimentResult? {
+            rows.first { (try? $0.configuration.string("method")) == key && AccuracyProtocol.of($0) == p }
+        }
+        let body = variants.compactMap { m -> [String]? in
+            let d = find(m.key, .decode), a = find(m.key, .artifact)
+            guard d != nil || a != nil else { return nil }
+            func cell(_ r: ExperimentResult?, _ name: String, _ digits: Int) -> String { r.map { AccuracyFormat.number($0.number(name), digits) } ?? "-" }
+            return [m.columns ?? m.key, cell(d, "perplexity", 2), cell(a, "perplexity", 2), cell(d, "kl_vs_full", 4), cell(a, "kl_vs_full", 4),
+                    d.map { AccuracyFormat.percent($0.number("read_fraction_selecting")) } ?? "-",
+                    a.map { AccuracyFormat.percent($0.number("density")) } ?? "-"]
+        }
+        guard !body.isEmpty else { return nil }
+        return ReportTable(
+            title: "\(AccuracyTexts.display(text)), \(tokens) tokens: InfiniGen (alpha 5, budget 0.2) per partial-column rule, both protocols (decode default sum, artifact union) (measured)",
+            header: ["columns", "perplexity (decode)", "perplexity (artifact)", "KL (decode)", "KL (artifact)",
+                     "rows read, layers 2-29 (decode)", "density, layers 2-29 (artifact)"],
+            rows: body)
+    }
+
+    /// InfiniGen against H2O at the same GQA mode, per mode: who is closer to the full
+    /// cache (KL), and at what bytes. The claim is judged per mode, never across modes.
+    private func gqaVerdict(_ rows: [ExperimentResult], text: String, tokens: Int) -> String {
+        func find(_ key: String) -> ExperimentResult? { rows.first { (try? $0.configuration.string("method")) == key } }
+        func pair(_ g: String) -> (ExperimentResult, ExperimentResult)? {
+            guard let ig = find(g == "max" ? "infinigen" : "infinigen-gqa-\(g)"), let h = find(g == "sum" ? "h2o" : "h2o-gqa-\(g)")
+            else { return nil }
+            return (ig, h)
+        }
+        let parts = Self.gqaModes.compactMap { g -> String? in
+            guard let (ig, h) = pair(g) else { return nil }
+            let wins = ig.number("kl_vs_full") < h.number("kl_vs_full")
+            return "gqa=\(g): InfiniGen perplexity \(AccuracyFormat.number(ig.number("perplexity"), 2)) (KL \(AccuracyFormat.number(ig.number("kl_vs_full"), 4)), "
+                + "\(AccuracyFormat.number(ig.number("link_kb_per_token"), 0)) KB/token) vs H2O \(AccuracyFormat.number(h.number("perplexity"), 2)) "
+                + "(KL \(AccuracyFormat.number(h.number("kl_vs_full"), 4)), \(AccuracyFormat.number(h.number("link_kb_per_token"), 0)) KB/token): "
+                + (wins ? "InfiniGen closer to the full cache" : "H2O closer to the full cache")
+        }
+        guard !parts.isEmpty else { return "" }
+        return "\n**GQA modes, \(AccuracyTexts.display(text)), \(tokens) tokens (decode protocol).** The same mode for both methods in each comparison:\n\n"
+            + parts.map { "- " + $0 }.joined(separator: "\n") + "\n"
     }
 
     private func table(_ rows: [ExperimentResult], text: String, tokens: Int) -> ReportTable {
