@@ -262,6 +262,17 @@ final class ArtifactEvaluatorTests: XCTestCase {
         XCTAssertEqual(ll.logLikelihood, -nll[19..<24].reduce(0, +), accuracy: 1e-6)
     }
 
+    /// Anything keyed on a masked run uses the spec as the masks run it: InfiniGen's default
+    /// columns are the conventions' union there, not the registry's sum.
+    func testCanonicalSpecFollowsTheConventionsColumns() throws {
+        let plain = try ArtifactEvaluator.canonical("infinigen:budget=0.2")
+        XCTAssertEqual(plain, try ArtifactEvaluator.canonical("infinigen:budget=0.2,columns=union"))
+        XCTAssertNotEqual(plain, try ArtifactEvaluator.canonical("infinigen:budget=0.2,columns=sum"))
+        XCTAssertEqual(try ArtifactEvaluator.canonical("h2o:heavy=0.1"), try PolicyRegistry.canonical("h2o:heavy=0.1"))
+        let model = ArtifactTiny.model()
+        XCTAssertEqual(try ArtifactEvaluator(model: model, spec: "infinigen:budget=0.2", context: ArtifactTiny.context).canonical, plain)
+    }
+
     func testUnsupportedMethodNamesTheSupportedOnes() {
         let model = ArtifactTiny.model()
         XCTAssertThrowsError(try ArtifactEvaluator(model: model, spec: "quest:budget=0.2", context: ArtifactTiny.context)) {

@@ -51,13 +51,7 @@ public final class ArtifactEvaluator: @unchecked Sendable {
         self.spare = spare
         self.conventions = conventions
         self.model = model
-        // The spec as run: InfiniGen's columns default to the conventions' choice here.
-        if case let .infinigen(s) = method, s.columns == nil {
-            let sep = spec.contains(":") ? (spec.hasSuffix(":") ? "" : ",") : ":"
-            canonical = try PolicyRegistry.canonical(spec + sep + "columns=" + conventions.columns.rawValue)
-        } else {
-            canonical = try PolicyRegistry.canonical(spec)
-        }
+        canonical = try Self.canonical(spec, conventions: conventions)
         var plan = MaskedForward.Plan(method: method, spare: spare, conventions: conventions)
         if case let .infinigen(s) = method {
             guard spare >= 1 else { throw PolicyError("artifact protocol: infinigen needs spare >= 1 (layer 0 has no earlier layer)") }
@@ -84,6 +78,19 @@ public final class ArtifactEvaluator: @unchecked Sendable {
             skewing = nil
         }
         self.plan = plan
+    }
+
+    /// The spec as run, in the registry's canonical form: InfiniGen's columns default to the
+    /// conventions' choice here, not the registry's, so `infinigen:budget=0.2` (union under
+    /// the artifact's conventions) and `infinigen:budget=0.2,columns=sum` differ. Use it,
+    /// not the registry's canonical form, to key anything computed under masks.
+    public static func canonical(_ spec: String, conventions: ArtifactConventions = .artifact) throws -> String {
+        let (method, _) = try ArtifactMethod.parse(spec)
+        if case let .infinigen(s) = method, s.columns == nil {
+            let sep = spec.contains(":") ? (spec.hasSuffix(":") ? "" : ",") : ":"
+            return try PolicyRegistry.canonical(spec + sep + "columns=" + conventions.columns.rawValue)
+        }
+        return try PolicyRegistry.canonical(spec)
     }
 
     /// One input as one masked pass.

@@ -65,7 +65,8 @@ enum ArtifactRuns {
     /// `policy` as one masked pass over the window (the artifact's perplexity scoring:
     /// every row predicts the next token).
     static func compare(policy spec: String, text: String, tokens: Int, context: RunContext) async throws -> ArtifactOutcome {
-        let canonical = try PolicyRegistry.canonical(spec)
+        // Keyed by the spec as the masks run it (InfiniGen's default columns differ from the registry's).
+        let canonical = try ArtifactEvaluator.canonical(spec)
         return try await context.resources.value("artifact/\(text)/\(tokens)/\(canonical)", as: ArtifactOutcome.self) {
             let engine = try await Engine.shared(context)
             let full = try await reference(text: text, tokens: tokens, context: context)
