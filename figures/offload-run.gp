@@ -22,7 +22,7 @@ do for [outfmt in "png svg"] {
     set ylabel 'time per decode step (ms)'
     unset logscale
     set xrange [*:*]
-    set yrange [0.0:30.0]
+    set yrange [0.0:40.0]
     set offsets 0, 0, 0, 0
     set grid ytics
     set key top left
@@ -40,7 +40,7 @@ do for [outfmt in "png svg"] {
     set ylabel 'median decode step (ms)'
     unset logscale
     set xrange [*:*]
-    set yrange [0.0:35.0]
+    set yrange [0.0:50.0]
     set offsets 0, 0, 0, 0
     set grid ytics
     set key top left
