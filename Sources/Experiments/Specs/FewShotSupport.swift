@@ -351,7 +351,10 @@ final class CountingPolicy: ForwardingPolicy {
     private let headDim: Int, kvHeads: Int
     private(set) var counts = ReadCounts()
     /// Where this counter (and every fork of it) registers, so totals cover every sequence.
-    private let list: CounterList?
+    /// Weak: the list holds its counters, so a strong reference back would keep every
+    /// counter, its policy and that policy's per-sequence state alive for good (a default
+    /// few-shot run grew by ~150 MB per configuration until the machine ran out of memory).
+    private weak var list: CounterList?
 
     init(_ inner: KVPolicy, config: LlamaConfig, list: CounterList? = nil) {
         self.config = config
