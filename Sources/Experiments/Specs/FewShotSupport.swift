@@ -60,6 +60,22 @@ enum FewShot5 {
     /// first 12 items of each task under it; `--profile full` scores every item.
     static let artifactDefaultItems = 12
 
+    /// One summary per protocol present, joined into one output: tables and plots in
+    /// protocol order, each part's text under its protocol's title.
+    static func summarizePerProtocol(
+        _ results: [ExperimentResult], differences: [String],
+        _ part: (AccuracyProtocol, [ExperimentResult]) throws -> (tables: [ReportTable], plots: [PlotSpec], text: String)
+    ) rethrows -> ExperimentOutput {
+        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
+        for (p, rs) in split(results) {
+            let out = try part(p, rs)
+            tables += out.tables
+            plots += out.plots
+            text += (text.isEmpty ? "" : "\n\n") + "**\(p.title).** " + out.text
+        }
+        return ExperimentOutput(tables: tables, plots: plots, differences: differences, text: text)
+    }
+
     /// Results of one protocol, and the protocols present in order.
     static func split(_ results: [ExperimentResult]) -> [(AccuracyProtocol, [ExperimentResult])] {
         AccuracyProtocol.allCases.compactMap { p in

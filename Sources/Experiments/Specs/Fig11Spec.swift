@@ -87,22 +87,12 @@ public struct Fig11Spec: FewShotExperiment {
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
-        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
-        for (p, rs) in FewShot5.split(results) {
-            let part = try summarize(rs, protocol: p)
-            tables += part.tables
-            plots += part.plots
-            text += (text.isEmpty ? "" : "\n\n") + "**\(p.title).** " + part.text
-        }
-        return ExperimentOutput(
-            tables: tables, plots: plots,
-            differences: [
-                "SmolLM2-135M-Instruct instead of OPT/Llama-2 (a 135M model is near chance on several of these tasks, so differences between methods are small against the stderr).",
-                "x axis is measured: KV bytes read per step over every scored position relative to fp16 full reads (layers 0-1 always read in full, quantized rows cost bits/16 plus fp16 scale and min per group of 64). Decode protocol: the rows each position read; artifact protocol: the masks' selected share of the causal triangle. The retain ratio 1 - sqrt(1 - density) that the artifact plots for InfiniGen is in the artifact protocol's table.",
-                "Decode protocol: H2O budgets are fractions of the sequence so far (teacher-forced, every position policy-managed), not of the whole input. Artifact protocol: fractions of the whole prompt, as the artifact's masks.",
-                "Artifact protocol: each choice's prompt is one masked pass (as the artifact scores its requests), with context and continuation tokenized apart (the artifact tokenizes the joined string).",
-            ],
-            text: text)
+        try FewShot5.summarizePerProtocol(results, differences: [
+            "SmolLM2-135M-Instruct instead of OPT/Llama-2 (a 135M model is near chance on several of these tasks, so differences between methods are small against the stderr).",
+            "x axis is measured: KV bytes read per step over every scored position relative to fp16 full reads (layers 0-1 always read in full, quantized rows cost bits/16 plus fp16 scale and min per group of 64). Decode protocol: the rows each position read; artifact protocol: the masks' selected share of the causal triangle. The retain ratio 1 - sqrt(1 - density) that the artifact plots for InfiniGen is in the artifact protocol's table.",
+            "Decode protocol: H2O budgets are fractions of the sequence so far (teacher-forced, every position policy-managed), not of the whole input. Artifact protocol: fractions of the whole prompt, as the artifact's masks.",
+            "Artifact protocol: each choice's prompt is one masked pass (as the artifact scores its requests), with context and continuation tokenized apart (the artifact tokenizes the joined string).",
+        ]) { p, rs in try summarize(rs, protocol: p) }
     }
 
     private func summarize(_ results: [ExperimentResult], protocol p: AccuracyProtocol) throws -> (tables: [ReportTable], plots: [PlotSpec], text: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import Policies
 import Report
 
 /// Figure 12: perplexity per chunk of one long window, full cache vs InfiniGen vs H2O at
@@ -55,7 +56,7 @@ public struct Fig12Spec: ExperimentSpec {
 
     /// GQA modes of the decode protocol: InfiniGen and H2O run under each one, so no
     /// comparison pairs one mode with another (the artifact's masks select per query head).
-    static let gqaModes = ["max", "sum", "per-head"]
+    static let gqaModes = GQASelection.allCases.map(\.rawValue)
 
     public func configurations(profile: RunProfile) -> [Configuration] {
         let s = Self.setup(profile)

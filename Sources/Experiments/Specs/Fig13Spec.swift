@@ -41,21 +41,11 @@ public struct Fig13Spec: FewShotExperiment {
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
-        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
-        for (p, rs) in FewShot5.split(results) {
-            let part = summarize(rs, protocol: p)
-            tables += part.tables
-            plots += part.plots
-            text += (text.isEmpty ? "" : "\n\n") + "**\(p.title).** " + part.text
-        }
-        return ExperimentOutput(
-            tables: tables, plots: plots,
-            differences: [
-                "SmolLM2-135M-Instruct instead of OPT-6.7B; grouped-query attention: decode protocol one skewing matrix per KV group (SVD of the group's stacked queries), artifact protocol one per query head applied to its group's keys.",
-                "alpha = 100 makes the 20% budget the binding limit, so both variants read the same share of rows (see the KV columns); the paper states only the fixed budget.",
-                "Artifact protocol: each choice's prompt one masked pass, the budget int(0.2 x prompt length) with full leading rows; partial columns the union of the query and key columns chosen on a fixed prompt.",
-            ],
-            text: text)
+        FewShot5.summarizePerProtocol(results, differences: [
+            "SmolLM2-135M-Instruct instead of OPT-6.7B; grouped-query attention: decode protocol one skewing matrix per KV group (SVD of the group's stacked queries), artifact protocol one per query head applied to its group's keys.",
+            "alpha = 100 makes the 20% budget the binding limit, so both variants read the same share of rows (see the KV columns); the paper states only the fixed budget.",
+            "Artifact protocol: each choice's prompt one masked pass, the budget int(0.2 x prompt length) with full leading rows; partial columns the union of the query and key columns chosen on a fixed prompt.",
+        ]) { p, rs in summarize(rs, protocol: p) }
     }
 
     private func summarize(_ results: [ExperimentResult], protocol p: AccuracyProtocol) -> (tables: [ReportTable], plots: [PlotSpec], text: String) {

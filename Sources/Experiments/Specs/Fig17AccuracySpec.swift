@@ -61,20 +61,10 @@ public struct Fig17AccuracySpec: FewShotExperiment {
     }
 
     public func summarize(_ results: [ExperimentResult]) throws -> ExperimentOutput {
-        var tables: [ReportTable] = [], plots: [PlotSpec] = [], text = ""
-        for (p, rs) in FewShot5.split(results) {
-            let part = summarize(rs, protocol: p)
-            tables += part.tables
-            plots += part.plots
-            text += (text.isEmpty ? "" : "\n\n") + "**\(p.title).** " + part.text
-        }
-        return ExperimentOutput(
-            tables: tables, plots: plots,
-            differences: [
-                "SmolLM2-135M-Instruct instead of OPT-13B; accuracy only (the latency half of figure 17 is fig17-latency).",
-                "Decode protocol: the cap is 20% of the sequence so far at every teacher-forced position. Artifact protocol: int(0.2 x prompt length) for every row, rows below it full (the paper: max_num_kv 409 = 20% of 2048).",
-            ],
-            text: text)
+        FewShot5.summarizePerProtocol(results, differences: [
+            "SmolLM2-135M-Instruct instead of OPT-13B; accuracy only (the latency half of figure 17 is fig17-latency).",
+            "Decode protocol: the cap is 20% of the sequence so far at every teacher-forced position. Artifact protocol: int(0.2 x prompt length) for every row, rows below it full (the paper: max_num_kv 409 = 20% of 2048).",
+        ]) { p, rs in summarize(rs, protocol: p) }
     }
 
     private func summarize(_ results: [ExperimentResult], protocol p: AccuracyProtocol) -> (tables: [ReportTable], plots: [PlotSpec], text: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import Policies
 import Report
 
 /// Every KV policy side by side on one window of the Wikipedia sample at a comparable
@@ -54,7 +55,7 @@ public struct PolicyQualitySpec: ExperimentSpec {
         ("oracle", "Oracle top-k", "oracle:budget=0.2", "sum"),
         ("quest", "Quest", "quest:budget=0.2", "sum"),
     ]
-    static let gqaModes = ["max", "sum", "per-head"]
+    static let gqaModes = GQASelection.allCases.map(\.rawValue)
 
     /// One row per family and mode other than its default (the plain row is that one).
     static let gqaMethods: [Method] = gqaFamilies.flatMap { f in
